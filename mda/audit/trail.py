@@ -1,0 +1,133 @@
+"""Writing and verifying the audit trail.
+
+Each record stores ``prev_hash`` and ``hash = HMAC(audit_key, canonical record)``;
+the canonical form includes ``prev_hash``, so removing, altering or reordering
+a record breaks the chain from that point on. Appends lock the one-row chain
+head (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers itself),
+inside the transaction of the change they describe.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import db
+from ..timeutil import utcnow
+from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+
+GENESIS_HASH = "0" * 64
+CHAIN_HEAD_ID = 1
+
+
+def _canonical(event: Any) -> bytes:
+    fields = {
+        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "user_id": event.user_id,
+        "username": event.username,
+        "role": event.role,
+        "action": str(event.action),
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "case_id": event.case_id,
+        "person_id": event.person_id,
+        "access_point": event.access_point,
+        "outcome": str(event.outcome),
+        "detail": event.detail,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _seal(event: Any, key: bytes) -> str:
+    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+
+
+def _audit_key() -> bytes:
+    return current_app.extensions["mda.settings"].audit_key
+
+
+def record(action: AuditAction, *, by: object | None = None, case_id: int | None = None,
+           person_id: int | None = None, object_type: str | None = None, object_id: int | None = None,
+           outcome: AuditOutcome = AuditOutcome.SUCCESS, detail: str | None = None,
+           username: str | None = None, session: Session | None = None) -> AuditEvent:
+    """Append one record in the current transaction. ``detail`` must never hold personal data."""
+    session = session or db.session
+    head = session.execute(
+        select(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID).with_for_update()
+    ).scalar_one()
+    roles = getattr(by, "role_set", None)
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        user_id=getattr(by, "id", None),
+        username=getattr(by, "username", None) or username,
+        role=",".join(sorted(str(role) for role in roles)) if roles else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        person_id=person_id,
+        access_point=request.remote_addr if has_request_context() else "cli",
+        outcome=outcome,
+        detail=detail,
+        prev_hash=head.last_hash,
+    )
+    event.hash = _seal(event, _audit_key())
+    session.add(event)
+    session.flush()
+    head.last_hash = event.hash
+    head.last_event_id = event.id
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def verify(session: Session, batch_size: int = 5000) -> ChainReport:
+    """Walk the trail in order, recompute every hash, and name the first record that does not fit."""
+    key = _audit_key()
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id: int | None = None
+    for event in _in_order(session, batch_size):
+        if event.prev_hash != expected_prev:
+            return ChainReport(checked, event.id, "de keten is onderbroken vóór dit record "
+                                                  "(een eerder record is verwijderd of gewijzigd)")
+        if not hmac.compare_digest(event.hash, _seal(event, key)):
+            return ChainReport(checked, event.id, "de inhoud van dit record is gewijzigd")
+        expected_prev = event.hash
+        last_id = event.id
+        checked += 1
+    head = session.get(AuditChainHead, CHAIN_HEAD_ID)
+    if head is None or head.last_hash != expected_prev:
+        return ChainReport(checked, last_id, "het laatste record ontbreekt of de ketenkop klopt niet")
+    return ChainReport(checked)
+
+
+def _in_order(session: Session, batch_size: int) -> Iterable[Any]:
+    # Plain rows, not ORM objects: the walk must not fill the session with the whole trail.
+    table = AuditEvent.__table__
+    after = 0
+    while True:
+        batch = session.execute(
+            select(table).where(table.c.id > after).order_by(table.c.id).limit(batch_size)
+        ).all()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].id

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from ..security.passwords import MAX_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Gebruikersnaam", validators=[DataRequired("Vul uw gebruikersnaam in."),
+                                                          Length(max=80)])
+    password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."),
+                                                        Length(max=MAX_PASSWORD_LENGTH)])

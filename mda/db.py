@@ -1,0 +1,110 @@
+"""Declarative base, engine and the request-scoped session.
+
+One commit per request (see ``mda.__init__``): operations only add and flush;
+the request lifecycle commits once or rolls back everything.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted personal data is overwritten, not left in free pages
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    options: dict[str, Any] = {"hide_parameters": True}  # SQL errors never print personal values
+    if url.startswith("sqlite"):
+        options["poolclass"] = NullPool
+    else:
+        options["pool_pre_ping"] = True
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """Holds the engine and a session scoped to the Flask application context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+        self._scoped: scoped_session[Session] | None = None
+
+    def init_app(self, app: Flask, url: str) -> None:
+        self.engine = make_engine(url)
+        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._scoped = scoped_session(self._factory, scopefunc=_context_id)
+        app.extensions["mda.db"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(_exc: BaseException | None) -> None:
+            if self._scoped is not None:
+                self._scoped.remove()
+
+    @property
+    def session(self) -> Session:
+        if self._scoped is None:
+            raise RuntimeError("Database is not initialised; create the app with create_app().")
+        return self._scoped()
+
+    def new_session(self) -> Session:
+        """A session outside the request scope, for work that must commit on its own."""
+        assert self._factory is not None
+        return self._factory()
+
+
+def _context_id() -> int:
+    # One session per application context (request, CLI command or test block).
+    try:
+        return id(g._get_current_object())
+    except RuntimeError:
+        return 0
+
+
+db = Database()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in UTC on every database (SQLite would otherwise return naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use mda.timeutil.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

@@ -1,0 +1,16 @@
+"""Imports every model module so the metadata is complete (for Alembic and the app)."""
+from .accounts.models import Role, User, UserRole  # noqa: F401
+from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from .cases.models import AveChange, Case, CaseReferenceCounter, CaseViolenceForm, PhaseChange  # noqa: F401
+from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noqa: F401
+                                HouseBanProtectedPerson)
+from .journal.models import JournalEntry, ParticipationRecord, Task  # noqa: F401
+from .organisations.models import Organisation  # noqa: F401
+from .people.models import Person, PersonRelation  # noqa: F401
+from .reference.models import AveLevel, Discipline, Municipality, PilotPeriod  # noqa: F401
+from .referrals.models import ConsultationQuestion, Referral  # noqa: F401
+from .safety.models import Assessment, SafetyPlan  # noqa: F401
+from .teams.models import TeamMembership  # noqa: F401
+from .db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,44 @@
+"""Recording safety plans and assessments."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ..accounts.models import User
+from ..audit.models import AuditAction
+from ..audit.trail import record
+from ..cases.models import Case
+from ..db import db
+from ..errors import InvalidInput
+from .models import Assessment, AssessmentKind, RiskLevel, SafetyPlan
+
+
+def agree_safety_plan(case: Case, *, agreed_on: date, review_on: date, agreements: str, agreed_by: str,
+                      by: User) -> SafetyPlan:
+    """Every agreement is a new version; earlier versions stay as they were."""
+    if review_on < agreed_on:
+        raise InvalidInput("De evaluatiedatum ligt vóór de datum waarop het plan is afgesproken.",
+                           field="review_on")
+    if not agreements or not agreements.strip():
+        raise InvalidInput("Beschrijf de afspraken van het veiligheidsplan.", field="agreements")
+    latest = db.session.scalar(select(func.max(SafetyPlan.version_number)).where(SafetyPlan.case_id == case.id))
+    plan = SafetyPlan(case_id=case.id, version_number=(latest or 0) + 1, agreed_on=agreed_on,
+                      review_on=review_on, recorded_by_id=by.id)
+    plan.agreements, plan.agreed_by = agreements, agreed_by
+    db.session.add(plan)
+    db.session.flush()
+    record(AuditAction.CREATE, by=by, case_id=case.id, object_type="safety_plan", object_id=plan.id)
+    return plan
+
+
+def record_assessment(case: Case, *, kind: AssessmentKind, assessed_on: date, instrument: str,
+                      outcome: str, by: User, performed_by: User | None = None,
+                      risk_level: RiskLevel = RiskLevel.NOT_APPLICABLE) -> Assessment:
+    assessment = Assessment(case_id=case.id, kind=kind, assessed_on=assessed_on, instrument=instrument.strip(),
+                            risk_level=risk_level, performed_by_id=(performed_by or by).id)
+    assessment.outcome = outcome
+    db.session.add(assessment)
+    db.session.flush()
+    record(AuditAction.CREATE, by=by, case_id=case.id, object_type="assessment", object_id=assessment.id)
+    return assessment

@@ -1,0 +1,100 @@
+"""Encrypted attributes on models.
+
+A ``TypeDecorator`` cannot see the row, so encryption happens in the model
+layer: the mapped column holds the token (bytes in, bytes out) and the
+descriptor encrypts and decrypts with ``table|column|row-uuid`` as associated
+data. Each model with personal fields has a ``uuid`` generated on first use,
+before the flush, so the binding exists when the value is set.
+"""
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import date
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy import LargeBinary, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .crypto import BlindIndex, FieldCipher
+
+# model class -> names of its encrypted attributes, for key rotation and purges.
+ENCRYPTED_FIELDS: dict[type, list["EncryptedField"]] = {}
+
+
+def field_cipher() -> FieldCipher:
+    return current_app.extensions["mda.cipher"]
+
+
+def blind_index() -> BlindIndex:
+    return current_app.extensions["mda.blind_index"]
+
+
+def ciphertext_column() -> Mapped[bytes | None]:
+    return mapped_column(LargeBinary, nullable=True)
+
+
+class RowKeyMixin:
+    """A random row identifier that exists before the insert, for binding ciphertexts."""
+
+    uuid: Mapped[uuid_module.UUID] = mapped_column(Uuid, unique=True, nullable=False,
+                                                   default=uuid_module.uuid4)
+
+    def row_key(self) -> uuid_module.UUID:
+        if self.uuid is None:
+            self.uuid = uuid_module.uuid4()
+        return self.uuid
+
+
+class EncryptedField:
+    """Plaintext view of the ciphertext column ``<name>_ciphertext``.
+
+    ``kind`` is ``str`` or ``date``; ``validate`` normalises or rejects a value
+    before it is encrypted; ``after_set`` names a method to call afterwards
+    (used to refresh blind indexes).
+    """
+
+    def __init__(self, kind: type = str, validate: Callable[[Any], Any] | None = None,
+                 after_set: str | None = None):
+        self.kind = kind
+        self.validate = validate
+        self.after_set = after_set
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        self.column_attribute = f"{name}_ciphertext"
+        ENCRYPTED_FIELDS.setdefault(owner, []).append(self)
+
+    def context(self, obj: RowKeyMixin) -> bytes:
+        return FieldCipher.context(obj.__tablename__, self.name, obj.row_key())  # type: ignore[attr-defined]
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        token = getattr(obj, self.column_attribute)
+        if token is None:
+            return None
+        text = field_cipher().decrypt(token, self.context(obj))
+        return date.fromisoformat(text) if self.kind is date else text
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and self.validate is not None:
+            value = self.validate(value)
+        if value is None:
+            setattr(obj, self.column_attribute, None)
+        else:
+            text = value.isoformat() if isinstance(value, date) else str(value)
+            setattr(obj, self.column_attribute, field_cipher().encrypt(text, self.context(obj)))
+        if self.after_set:
+            getattr(obj, self.after_set)()
+
+    def reencrypt(self, obj: Any) -> bool:
+        """Re-encrypt under the newest key if needed; True when the row changed."""
+        token = getattr(obj, self.column_attribute)
+        if token is None or field_cipher().is_current(token):
+            return False
+        text = field_cipher().decrypt(token, self.context(obj))
+        setattr(obj, self.column_attribute, field_cipher().encrypt(text, self.context(obj)))
+        return True
