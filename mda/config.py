@@ -126,7 +126,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
     if missing:
         raise ConfigError(
             "Missing secrets: " + ", ".join(missing) + ". Set them as MDA_<NAME> environment "
-            f"variables or create the key file {key_file} with `mda generate-keys`. "
+            f"variables or create the key file {key_file} with `mda keys generate`. "
             "Keys must never be stored in the repository or beside a backup."
         )
 

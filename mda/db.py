@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -49,35 +49,50 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-class Database:
-    """Holds the engine and a session scoped to the Flask application context."""
+class _BoundDatabase:
+    """The engine and scoped session of one application."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory: sessionmaker[Session] | None = None
-        self._scoped: scoped_session[Session] | None = None
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.scoped = scoped_session(self.factory, scopefunc=_context_id)
+
+
+class Database:
+    """Resolves the engine and session of the current application (one per ``create_app``)."""
 
     def init_app(self, app: Flask, url: str) -> None:
-        self.engine = make_engine(url)
-        self._factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        self._scoped = scoped_session(self._factory, scopefunc=_context_id)
-        app.extensions["mda.db"] = self
+        bound = _BoundDatabase(url)
+        app.extensions["mda.db"] = bound
 
         @app.teardown_appcontext
         def _remove_session(_exc: BaseException | None) -> None:
-            if self._scoped is not None:
-                self._scoped.remove()
+            bound.scoped.remove()
+
+    @staticmethod
+    def _bound() -> _BoundDatabase:
+        try:
+            return current_app.extensions["mda.db"]
+        except (RuntimeError, KeyError) as exc:
+            raise RuntimeError("No application context with a database; use create_app().") from exc
+
+    @property
+    def engine(self) -> Engine:
+        return self._bound().engine
 
     @property
     def session(self) -> Session:
-        if self._scoped is None:
-            raise RuntimeError("Database is not initialised; create the app with create_app().")
-        return self._scoped()
+        return self._bound().scoped()
 
-    def new_session(self) -> Session:
-        """A session outside the request scope, for work that must commit on its own."""
-        assert self._factory is not None
-        return self._factory()
+    @staticmethod
+    def new_session_for(app: Flask) -> Session:
+        """A session of ``app`` that is not tied to an application context."""
+        return app.extensions["mda.db"].factory()
+
+    def dispose(self) -> None:
+        bound = self._bound()
+        bound.scoped.remove()
+        bound.engine.dispose()
 
 
 def _context_id() -> int:

@@ -1,0 +1,110 @@
+"""Shared fixtures: one migrated database per test run (SQLite by default, PostgreSQL when
+MDA_DATABASE_URL points at it), emptied after every test."""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from mda import create_app
+from mda.db import db
+from mda.migrate import upgrade
+from mda.models import metadata
+
+REFERENCE_TABLES = {"municipalities", "ave_levels", "disciplines", "pilot_periods"}
+
+
+def new_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def key_config(field_keys: dict[str, str] | None = None, current: int | None = None,
+               blind_index_key: str | None = None, audit_key: str | None = None) -> dict[str, Any]:
+    field_keys = field_keys or {"1": new_key()}
+    return {
+        "FIELD_KEYS": field_keys,
+        "CURRENT_FIELD_KEY_ID": current or max(int(key) for key in field_keys),
+        "BLIND_INDEX_KEY": blind_index_key or new_key(),
+        "AUDIT_KEY": audit_key or new_key(),
+    }
+
+
+def reset_postgres_schema(url: str, schema: str = "public") -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("MDA_DATABASE_URL")
+    if url and url.startswith("postgresql"):
+        reset_postgres_schema(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def keys() -> dict[str, Any]:
+    return key_config()
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+def build_app(database_url: str, keys: dict[str, Any], instance_dir: Path, **overrides: Any) -> Flask:
+    os.environ["MDA_INSTANCE_PATH"] = str(instance_dir)
+    config = {"MODE": "test", "SECRET_KEY": "test-secret-key-" + "x" * 32, "DATABASE_URL": database_url,
+              "WTF_CSRF_ENABLED": False, **keys, **overrides}
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str, keys: dict[str, Any], instance_dir: Path) -> str:
+    app = build_app(database_url, keys, instance_dir)
+    with app.app_context():
+        upgrade(db.engine)
+        db.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(migrated: str, keys: dict[str, Any], instance_dir: Path) -> Iterator[Flask]:
+    app = build_app(migrated, keys, instance_dir)
+    yield app
+    with app.app_context():
+        empty_database()
+        db.dispose()
+
+
+def empty_database() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in REFERENCE_TABLES:
+                connection.execute(table.delete())
+        connection.execute(text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) "
+                                "VALUES (1, NULL, :genesis)"), {"genesis": "0" * 64})
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context: db.session is usable inside."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,56 @@
+"""Small factory functions for tests; each flushes and returns the object."""
+from __future__ import annotations
+
+from datetime import date
+from itertools import count
+from typing import Iterable
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from mda.accounts.models import Role, User
+from mda.accounts.operations import create_user
+from mda.cases.models import Case, IntakeRoute, ViolenceForm
+from mda.cases.operations import open_case
+from mda.db import db
+from mda.organisations.models import Organisation, OrganisationKind
+from mda.reference.models import Municipality
+
+PASSWORD = "correct horse battery staple"
+_sequence = count(1)
+
+# Valid BSNs (eleven-test) in the 9999x test range.
+BSN_A = "999990019"
+BSN_B = "999990020"
+BSN_C = "999990032"
+
+
+def organisation(kind: OrganisationKind = OrganisationKind.MDA_TEAM, name: str | None = None) -> Organisation:
+    org = Organisation(name=name or f"{kind.label} {next(_sequence)}", kind=kind)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def user(*roles: Role, org: Organisation | None = None, username: str | None = None) -> User:
+    roles = roles or (Role.COORDINATOR,)
+    org = org or organisation(OrganisationKind.VEILIG_THUIS if Role.VT_REFERRER in roles
+                              else OrganisationKind.MDA_TEAM)
+    return create_user(username=username or f"user{next(_sequence)}", display_name="Test Gebruiker",
+                       password=PASSWORD, roles=roles, organisation=org, by=None)
+
+
+def municipality(name: str = "Venlo") -> Municipality:
+    return db.session.scalars(select(Municipality).where(Municipality.name == name)).one()
+
+
+def case(coordinator: User | None = None, *, town: str = "Venlo", ave_level: int = 3,
+         forms: Iterable[ViolenceForm] = (ViolenceForm.PARTNER_VIOLENCE,), opened_on: date | None = None) -> Case:
+    coordinator = coordinator or user(Role.COORDINATOR)
+    return open_case(municipality=municipality(town), intake_route=IntakeRoute.ACTIE_OVERLEG,
+                     coordinator=coordinator, by=coordinator, forms=forms, ave_level=ave_level,
+                     opened_on=opened_on)
+
+
+def login(client: FlaskClient, account: User, password: str = PASSWORD):
+    return client.post("/inloggen", data={"username": account.username, "password": password})

@@ -1,0 +1,72 @@
+"""The audit trail is a keyed hash chain: removal or alteration is found and named."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select, text
+
+from mda.accounts.models import Role
+from mda.audit.models import AuditAction, AuditEvent
+from mda.audit.trail import record, verify
+from mda.db import db
+from tests import factories as make
+
+
+def _trail_of_five(app: Flask) -> list[int]:
+    user = make.user(Role.COORDINATOR)
+    ids = [record(AuditAction.READ, by=user, case_id=n, object_type="case", object_id=n).id for n in range(5)]
+    db.session.commit()
+    return ids
+
+
+def test_intact_chain_verifies(ctx: Flask) -> None:
+    _trail_of_five(ctx)
+    report = verify(db.session)
+    assert report.intact and report.checked >= 5
+
+
+def test_altered_record_is_named(ctx: Flask) -> None:
+    ids = _trail_of_five(ctx)
+    db.session.execute(text("UPDATE audit_events SET case_id = 999 WHERE id = :id"), {"id": ids[2]})
+    db.session.commit()
+    report = verify(db.session)
+    assert not report.intact and report.first_broken_id == ids[2]
+
+
+def test_deleted_record_is_named_by_its_successor(ctx: Flask) -> None:
+    ids = _trail_of_five(ctx)
+    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[1]})
+    db.session.commit()
+    report = verify(db.session)
+    assert not report.intact and report.first_broken_id == ids[2]
+
+
+def test_deleted_last_record_is_detected(ctx: Flask) -> None:
+    ids = _trail_of_five(ctx)
+    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[-1]})
+    db.session.commit()
+    assert not verify(db.session).intact
+
+
+def test_orm_refuses_to_change_audit_rows(ctx: Flask) -> None:
+    ids = _trail_of_five(ctx)
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.id == ids[0])).one()
+    event.detail = "gewijzigd"
+    try:
+        db.session.flush()
+    except RuntimeError as refused:
+        assert "append-only" in str(refused)
+    else:
+        raise AssertionError("an audit row was updated through the ORM")
+    db.session.rollback()
+
+
+def test_cli_verify_exit_code(app: Flask) -> None:
+    with app.app_context():
+        ids = _trail_of_five(app)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with app.app_context():
+        db.session.execute(text("UPDATE audit_events SET detail = 'x' WHERE id = :id"), {"id": ids[3]})
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and f"record {ids[3]}" in broken.output

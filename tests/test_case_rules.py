@@ -1,0 +1,83 @@
+"""The phased approach and the AVE ladder, enforced in the domain layer."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from mda.accounts.models import Role
+from mda.cases.models import Phase
+from mda.cases.operations import change_ave_level, move_phase
+from mda.cases.rules import check_ave_move, check_phase_move, outside_mda_band
+from mda.db import db
+from mda.errors import InvalidTransition
+from tests import factories as make
+
+P = Phase
+
+
+@pytest.mark.parametrize("current, target", [
+    (P.DIRECTE_VEILIGHEID, P.STABIELE_VEILIGHEID), (P.STABIELE_VEILIGHEID, P.HERSTEL),
+    (P.HERSTEL, P.PARTICIPATIE)])
+def test_forward_one_phase_at_a_time(current: Phase, target: Phase) -> None:
+    check_phase_move(current, target, None)
+
+
+@pytest.mark.parametrize("current, target", [
+    (P.DIRECTE_VEILIGHEID, P.HERSTEL), (P.DIRECTE_VEILIGHEID, P.PARTICIPATIE),
+    (P.STABIELE_VEILIGHEID, P.PARTICIPATIE), (P.PARTICIPATIE, P.HERSTEL), (P.HERSTEL, P.HERSTEL)])
+def test_skipping_or_stepping_back_other_than_to_directe_veiligheid_is_refused(current: Phase,
+                                                                              target: Phase) -> None:
+    with pytest.raises(InvalidTransition):
+        check_phase_move(current, target, "reden")
+
+
+@pytest.mark.parametrize("current", [P.STABIELE_VEILIGHEID, P.HERSTEL, P.PARTICIPATIE])
+def test_fall_back_to_directe_veiligheid_any_time_but_with_reason(current: Phase) -> None:
+    with pytest.raises(InvalidTransition, match="reden"):
+        check_phase_move(current, P.DIRECTE_VEILIGHEID, "  ")
+    check_phase_move(current, P.DIRECTE_VEILIGHEID, "Nieuw incident")
+
+
+def test_ave_moves_need_reason_and_valid_level() -> None:
+    with pytest.raises(InvalidTransition, match="opschalen"):
+        check_ave_move(3, 4, "")
+    with pytest.raises(InvalidTransition, match="afschalen"):
+        check_ave_move(3, 2, None)
+    with pytest.raises(InvalidTransition):
+        check_ave_move(3, 6, "reden")
+    with pytest.raises(InvalidTransition):
+        check_ave_move(3, 3, "reden")
+    assert outside_mda_band(2) and outside_mda_band(5) and not outside_mda_band(3)
+
+
+def test_history_records_who_when_and_encrypted_why(ctx: Flask) -> None:
+    coordinator = make.user(Role.COORDINATOR)
+    case = make.case(coordinator)
+    move_phase(case, P.STABIELE_VEILIGHEID, by=coordinator)
+    change = move_phase(case, P.DIRECTE_VEILIGHEID, by=coordinator, reason="Nieuw incident bij Anna")
+    escalation = change_ave_level(case, 4, by=coordinator, reason="Samenwerking stokt")
+    db.session.commit()
+    assert [c.to_phase for c in case.phase_changes] == [P.DIRECTE_VEILIGHEID, P.STABIELE_VEILIGHEID,
+                                                        P.DIRECTE_VEILIGHEID]
+    assert change.changed_by_id == coordinator.id and change.reason == "Nieuw incident bij Anna"
+    assert b"Anna" not in change.reason_ciphertext
+    assert escalation.is_escalation and case.ave_level == 4
+
+
+def test_refused_move_changes_nothing(ctx: Flask) -> None:
+    coordinator = make.user(Role.COORDINATOR)
+    case = make.case(coordinator)
+    db.session.commit()
+    with pytest.raises(InvalidTransition):
+        move_phase(case, P.HERSTEL, by=coordinator)
+    assert case.phase == P.DIRECTE_VEILIGHEID and len(case.phase_changes) == 1
+
+
+def test_case_references_count_per_year(ctx: Flask) -> None:
+    coordinator = make.user(Role.COORDINATOR)
+    from datetime import date
+    first = make.case(coordinator, opened_on=date(2026, 3, 1))
+    second = make.case(coordinator, opened_on=date(2026, 4, 1))
+    other_year = make.case(coordinator, opened_on=date(2025, 12, 31))
+    assert (first.reference, second.reference, other_year.reference) == ("MDA-2026-0001", "MDA-2026-0002",
+                                                                         "MDA-2025-0001")

@@ -1,0 +1,77 @@
+"""Start-up fails clearly without keys outside demo and test mode; the demo makes its own."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from mda import ConfigError, create_app
+from mda.cli import main
+from tests.conftest import key_config
+
+
+@pytest.fixture
+def bare_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MDA_INSTANCE_PATH", str(tmp_path))
+    for name in list(os.environ):
+        if name.startswith("MDA_") and name != "MDA_INSTANCE_PATH":
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
+def test_production_without_keys_fails_with_clear_message(bare_instance: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        create_app({"DATABASE_URL": "sqlite://"})
+    message = str(refused.value)
+    assert "FIELD_KEYS" in message and "mda keys generate" in message
+
+
+def test_production_without_database_url_fails(bare_instance: Path) -> None:
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        create_app({"SECRET_KEY": "s" * 40, **key_config()})
+
+
+def test_keys_must_differ_and_be_32_bytes(bare_instance: Path) -> None:
+    same = key_config()
+    same["AUDIT_KEY"] = same["BLIND_INDEX_KEY"]
+    with pytest.raises(ConfigError, match="differ"):
+        create_app({"SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", **same})
+    short = key_config()
+    short["AUDIT_KEY"] = "c2hvcnQ="
+    with pytest.raises(ConfigError, match="32 bytes"):
+        create_app({"SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", **short})
+
+
+def test_keys_from_environment(bare_instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = key_config()
+    monkeypatch.setenv("MDA_FIELD_KEYS", ",".join(f"{k}:{v}" for k, v in keys["FIELD_KEYS"].items()))
+    monkeypatch.setenv("MDA_BLIND_INDEX_KEY", keys["BLIND_INDEX_KEY"])
+    monkeypatch.setenv("MDA_AUDIT_KEY", keys["AUDIT_KEY"])
+    monkeypatch.setenv("MDA_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("MDA_DATABASE_URL", "sqlite://")
+    app = create_app()
+    settings = app.extensions["mda.settings"]
+    assert settings.is_production and settings.current_field_key_id == 1
+    assert app.config["SESSION_COOKIE_SECURE"] is True and app.debug is False
+
+
+def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> None:
+    result = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert (bare_instance / "demo-keys.json").stat().st_mode & 0o777 == 0o600
+    assert "Password for every demo account" in result.output
+    for username in ("coordinator", "teamleider", "expert.politie", "verwijzer.vt", "stuurgroep",
+                     "beheerder", "privacy"):
+        assert username in result.output
+    engine = create_engine(f"sqlite:///{bare_instance / 'demo.sqlite'}")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM cases")) == 12
+        assert connection.scalar(text("SELECT count(DISTINCT phase) FROM cases")) == 4
+        assert connection.scalar(text("SELECT count(DISTINCT ave_level) FROM cases")) >= 3
+        assert connection.scalar(text("SELECT count(*) FROM house_bans WHERE status = 'running'")) == 1
+    engine.dispose()
+    again = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert again.exit_code == 0 and "existing demo data" in again.output
