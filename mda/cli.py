@@ -63,7 +63,9 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # app.run() refuses to start inside a Flask CLI command, so serve with Werkzeug directly.
+    from werkzeug.serving import run_simple
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 def register_commands(app: Flask) -> None:
