@@ -1,7 +1,7 @@
 """Web wiring: one commit per request, deny-by-default login, error pages, headers."""
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
@@ -9,9 +9,10 @@ from werkzeug.exceptions import HTTPException
 
 from .db import db
 from .errors import DomainError, StaleVersion
+from .security.policy import declared_permission
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -37,11 +38,16 @@ def init_app(app: Flask) -> None:
 
 
 def _require_login() -> Response | None:
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None  # None: no such route, the 404 handler answers
     if not current_user.is_authenticated:
         # The requested path is not carried along: a URL may name a case.
         return redirect(url_for("auth.login"))
+    view = current_app.view_functions[request.endpoint]
+    if declared_permission(view) is None:
+        # Deny by default: a view that forgot to declare its permission is unreachable.
+        current_app.logger.error("view %s declares no permission", request.endpoint)
+        abort(403)
     return None
 
 

@@ -1,0 +1,158 @@
+"""Who may do what: the one place that answers it.
+
+Every view declares the permission it needs with ``@requires``; a view without
+a declaration is refused (deny by default). Object-level checks (is this user
+on this case, is this referral from their organisation) live here too, so
+templates and views never decide access themselves.
+"""
+from __future__ import annotations
+
+import enum
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import abort, current_app, g
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..accounts.models import Role, User
+from ..cases.models import Case
+from ..db import db
+from ..referrals.models import Referral
+from ..teams.models import TeamMembership, TeamRole
+from ..timeutil import today
+
+
+class Permission(str, enum.Enum):
+    SIGNED_IN = "signed-in"                  # any signed-in account: home page, own session
+    CASELOAD_OWN = "caseload:own"            # the list of one's own cases
+    CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
+    CASE_VIEW = "case:view"                  # a case file and its personal data
+    CASE_EDIT = "case:edit"                  # journal, plans, assessments, phase, AVE
+    CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
+    REFERRAL_CREATE = "referral:create"
+    REFERRAL_VIEW = "referral:view"
+    REFERRAL_TRIAGE = "referral:triage"
+    METRICS_VIEW = "metrics:view"
+    AUDIT_VIEW = "audit:view"
+    USERS_MANAGE = "users:manage"
+    REFERENCE_MANAGE = "reference:manage"
+
+
+P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM}),
+    Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
+                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW}),
+    Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT}),
+    Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_VIEW}),
+    Role.STEERING: frozenset({P.SIGNED_IN, P.METRICS_VIEW}),
+    Role.ADMIN: frozenset({P.SIGNED_IN, P.USERS_MANAGE, P.REFERENCE_MANAGE}),
+    Role.PRIVACY_OFFICER: frozenset({P.SIGNED_IN, P.AUDIT_VIEW}),
+}
+
+CASE_PERMISSIONS = frozenset({P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM})
+
+
+def role_grants(user: User, permission: Permission) -> bool:
+    return user.active and any(permission in ROLE_PERMISSIONS[role] for role in user.role_set)
+
+
+def running_membership(user: User, case: Case) -> TeamMembership | None:
+    """The user's assignment to the case that runs today; an ended one grants nothing."""
+    day = today()
+    return db.session.scalars(
+        select(TeamMembership).where(
+            TeamMembership.case_id == case.id, TeamMembership.user_id == user.id,
+            TeamMembership.started_on <= day,
+            (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
+        .order_by(TeamMembership.team_role)  # 'coordinator' sorts before 'expert'
+    ).first()
+
+
+def may(user: User | None, permission: Permission, target: Any = None) -> bool:
+    """The single answer to "may this user do this, on this object?"."""
+    if user is None or not role_grants(user, permission):
+        return False
+    if isinstance(target, Case):
+        return _may_on_case(user, permission, target)
+    if isinstance(target, Referral):
+        return _may_on_referral(user, permission, target)
+    if permission in CASE_PERMISSIONS:
+        return False  # a case permission always needs its case
+    return target is None
+
+
+def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
+    if permission not in CASE_PERMISSIONS:
+        return False
+    if user.has_role(Role.TEAM_LEAD) and permission in (P.CASE_VIEW, P.CASE_MANAGE_TEAM):
+        return True
+    membership = running_membership(user, case)
+    if membership is None:
+        return False
+    if membership.team_role == TeamRole.COORDINATOR:
+        return user.has_role(Role.COORDINATOR)
+    return user.has_role(Role.EXPERT) and permission in (P.CASE_VIEW, P.CASE_EDIT)
+
+
+def _may_on_referral(user: User, permission: Permission, referral: Referral) -> bool:
+    if user.has_role(Role.TEAM_LEAD) and permission in (P.REFERRAL_VIEW, P.REFERRAL_TRIAGE):
+        return True
+    # Veilig Thuis sees the referrals of its own organisation, never the case behind them.
+    return (user.has_role(Role.VT_REFERRER) and permission == P.REFERRAL_VIEW
+            and user.organisation_id is not None and referral.organisation_id == user.organisation_id)
+
+
+def current_account() -> User | None:
+    return current_user.account if current_user.is_authenticated else None
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def requires(permission: Permission, load: Callable[..., Any] | None = None) -> Callable[[View], View]:
+    """Declare what a view needs. With ``load``, the view's URL arguments are turned into the
+    target object first; a missing object, or one the user may not see, answers 404 so that
+    ids cannot be probed. The loaded object is passed to the view as ``target``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(**kwargs: Any) -> Any:
+            account = current_account()
+            if load is None:
+                if not may(account, permission):
+                    abort(403)
+                return view(**kwargs)
+            target = load(**kwargs)
+            if target is None or not may(account, permission, target):
+                _record_refusal(account, target)
+                abort(404)
+            g.access_target = target
+            return view(target=target, **kwargs)
+
+        guarded.required_permission = permission  # type: ignore[attr-defined]
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _record_refusal(account: User | None, target: Any) -> None:
+    """A refused attempt on an existing case is audited in its own transaction: the request
+    itself is rolled back, but probing must still leave a trace."""
+    if not isinstance(target, (Case, Referral)):
+        return
+    from ..audit.models import AuditAction, AuditOutcome
+    from ..audit.trail import record
+    session = db.new_session_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        record(AuditAction.READ, by=account, outcome=AuditOutcome.DENIED, session=session,
+               case_id=target.id if isinstance(target, Case) else target.case_id,
+               object_type=type(target).__tablename__, object_id=target.id)
+        session.commit()
+    finally:
+        session.close()
+
+
+def declared_permission(view: Callable[..., Any]) -> Permission | None:
+    return getattr(view, "required_permission", None)
