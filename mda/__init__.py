@@ -31,7 +31,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings(app.config, app.instance_path)
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["DEBUG"] = False
-    if settings.mode != "production":
+    app.config["RATELIMIT_STORAGE_URI"] = settings.rate_limit_storage_uri
+    if settings.is_production:
+        app.config["SESSION_COOKIE_NAME"] = "__Host-mda-session"  # Secure, Path=/, no Domain
+    else:
         app.config["SESSION_COOKIE_SECURE"] = False  # the demo runs on plain http://127.0.0.1
     app.extensions["mda.settings"] = settings
 

@@ -60,6 +60,8 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo(f"  Password for every demo account: {DEMO_PASSWORD}")
     for username, _name, roles, _organisation in DEMO_USERS:
         click.echo(f"    {username:<18} {', '.join(role.label for role in roles)}")
+    click.echo("  At its first login each account links an authenticator app (TOTP) by QR code;")
+    click.echo("  the page also shows the key for manual entry. An administrator can reset the link.")
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return

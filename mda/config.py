@@ -34,6 +34,7 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int
     ave_outside_band_days: int
+    rate_limit_storage_uri: str
 
     @property
     def is_production(self) -> bool:
@@ -150,6 +151,13 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
             raise ConfigError("DATABASE_URL (MDA_DATABASE_URL) is required in production.")
         database_url = f"sqlite:///{Path(instance_path) / 'mda.sqlite'}"
 
+    rate_limit_storage_uri = config.get("RATELIMIT_STORAGE_URI")
+    if not rate_limit_storage_uri:
+        if mode == "production":
+            raise ConfigError("RATELIMIT_STORAGE_URI (MDA_RATELIMIT_STORAGE_URI) is required in production: "
+                              "storage shared by all workers, e.g. redis://127.0.0.1:6379/0.")
+        rate_limit_storage_uri = "memory://"
+
     return Settings(
         mode=mode,
         database_url=database_url,
@@ -161,4 +169,5 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
         session_idle_minutes=int(config.get("SESSION_IDLE_MINUTES", 15)),
         session_absolute_hours=int(config.get("SESSION_ABSOLUTE_HOURS", 10)),
         ave_outside_band_days=int(config.get("AVE_OUTSIDE_BAND_DAYS", 30)),
+        rate_limit_storage_uri=rate_limit_storage_uri,
     )

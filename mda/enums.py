@@ -5,6 +5,7 @@ import enum
 from typing import Any
 
 from sqlalchemy import Enum as SAEnum
+from wtforms.fields import SelectChoice
 
 
 class LabelledEnum(str, enum.Enum):
@@ -20,8 +21,9 @@ class LabelledEnum(str, enum.Enum):
         return self.value
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
+    def choices(cls) -> list[SelectChoice]:
+        """Options for a WTForms select (tuples are deprecated in WTForms 3.3)."""
+        return [SelectChoice(member.value, member.label) for member in cls]
 
 
 def enum_column_type(enum_class: type[enum.Enum], name: str) -> Any:

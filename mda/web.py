@@ -1,40 +1,79 @@
 """Web wiring: one commit per request, deny-by-default login, error pages, headers."""
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
+from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from .db import db
+from .auth.sessions import note_activity, session_expired
+from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
-from .security.policy import declared_permission
+from .security.policy import Permission, current_account, declared_permission, may
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static"})
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
 def init_app(app: Flask) -> None:
+    settings = app.extensions["mda.settings"]
     csrf.init_app(app)
+    # Explicit settings: Talisman's defaults leave out frame-ancestors, and force_https would
+    # redirect the plain-HTTP demo; TLS is terminated in front of the app in production.
+    Talisman(app, force_https=False, frame_options="DENY", content_security_policy=CONTENT_SECURITY_POLICY,
+             referrer_policy="no-referrer", strict_transport_security=settings.is_production,
+             session_cookie_secure=settings.is_production, session_cookie_http_only=True,
+             session_cookie_samesite="Lax", permissions_policy={"camera": "()", "microphone": "()",
+                                                                "geolocation": "()"})
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in om verder te gaan."
+    login_manager.session_protection = "strong"
 
     from .auth.sessions import load_user_from_session_id
     login_manager.user_loader(load_user_from_session_id)
 
     from .auth.views import blueprint as auth_blueprint
     from .home.views import blueprint as home_blueprint
+    from .accounts.views import blueprint as admin_users_blueprint
+    from .cases.views import blueprint as cases_blueprint
+    from .audit.views import blueprint as audit_blueprint
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(home_blueprint)
+    app.register_blueprint(admin_users_blueprint)
+    app.register_blueprint(cases_blueprint)
+    app.context_processor(_policy_for_templates)
+    app.register_blueprint(audit_blueprint)
 
     app.before_request(_require_login)
     app.after_request(_commit_and_harden)
     _register_error_handlers(app)
+
+
+def _policy_for_templates() -> dict[str, object]:
+    """``can("case:view")`` in templates asks the policy module; templates decide nothing."""
+    def can(permission: str) -> bool:
+        return may(current_account(), Permission(permission))
+    return {"can": can}
 
 
 def _require_login() -> Response | None:
@@ -43,6 +82,13 @@ def _require_login() -> Response | None:
     if not current_user.is_authenticated:
         # The requested path is not carried along: a URL may name a case.
         return redirect(url_for("auth.login"))
+    settings = current_app.extensions["mda.settings"]
+    if session_expired(settings.session_idle_minutes, settings.session_absolute_hours):
+        logout_user()
+        session.clear()
+        flash("Uw sessie is verlopen. Log opnieuw in.")
+        return redirect(url_for("auth.login"))
+    note_activity()
     view = current_app.view_functions[request.endpoint]
     if declared_permission(view) is None:
         # Deny by default: a view that forgot to declare its permission is unreachable.
@@ -56,12 +102,6 @@ def _commit_and_harden(response: Response) -> Response:
         db.session.commit()
     else:
         db.session.rollback()
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
     return response

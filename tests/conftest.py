@@ -6,14 +6,15 @@ import base64
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Iterator
+from datetime import datetime
+from typing import Any, Callable, Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from mda import create_app
+from mda import create_app, timeutil
 from mda.db import db
 from mda.migrate import upgrade
 from mda.models import metadata
@@ -65,8 +66,9 @@ def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def build_app(database_url: str, keys: dict[str, Any], instance_dir: Path, **overrides: Any) -> Flask:
     os.environ["MDA_INSTANCE_PATH"] = str(instance_dir)
+    # CSRF and the per-address rate limit are switched on by the tests that are about them.
     config = {"MODE": "test", "SECRET_KEY": "test-secret-key-" + "x" * 32, "DATABASE_URL": database_url,
-              "WTF_CSRF_ENABLED": False, **keys, **overrides}
+              "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **keys, **overrides}
     return create_app(config)
 
 
@@ -95,6 +97,13 @@ def empty_database() -> None:
                 connection.execute(table.delete())
         connection.execute(text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) "
                                 "VALUES (1, NULL, :genesis)"), {"genesis": "0" * 64})
+
+
+@pytest.fixture
+def clock() -> Iterator[Callable[[datetime], None]]:
+    """Move the app's clock: ``clock(moment)``; released after the test."""
+    yield timeutil.freeze
+    timeutil.freeze(None)
 
 
 @pytest.fixture

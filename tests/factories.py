@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from mda.accounts.models import Role, User
 from mda.accounts.operations import create_user
+from mda.auth import mfa
 from mda.cases.models import Case, IntakeRoute, ViolenceForm
 from mda.cases.operations import open_case
 from mda.db import db
 from mda.organisations.models import Organisation, OrganisationKind
 from mda.reference.models import Municipality
+from mda.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
 _sequence = count(1)
@@ -32,12 +34,19 @@ def organisation(kind: OrganisationKind = OrganisationKind.MDA_TEAM, name: str |
     return org
 
 
-def user(*roles: Role, org: Organisation | None = None, username: str | None = None) -> User:
+def user(*roles: Role, org: Organisation | None = None, username: str | None = None,
+         enrolled: bool = True) -> User:
+    """An account; ``enrolled`` gives it a TOTP secret as if it had linked an authenticator app."""
     roles = roles or (Role.COORDINATOR,)
     org = org or organisation(OrganisationKind.VEILIG_THUIS if Role.VT_REFERRER in roles
                               else OrganisationKind.MDA_TEAM)
-    return create_user(username=username or f"user{next(_sequence)}", display_name="Test Gebruiker",
-                       password=PASSWORD, roles=roles, organisation=org, by=None)
+    account = create_user(username=username or f"user{next(_sequence)}", display_name="Test Gebruiker",
+                          password=PASSWORD, roles=roles, organisation=org, by=None)
+    if enrolled:
+        account.totp_secret = mfa.new_secret()
+        account.mfa_enrolled_at = utcnow()
+        db.session.flush()
+    return account
 
 
 def municipality(name: str = "Venlo") -> Municipality:
@@ -53,4 +62,15 @@ def case(coordinator: User | None = None, *, town: str = "Venlo", ave_level: int
 
 
 def login(client: FlaskClient, account: User, password: str = PASSWORD):
-    return client.post("/inloggen", data={"username": account.username, "password": password})
+    """The whole login: password, then the current code from the account's authenticator."""
+    response = client.post("/inloggen", data={"username": account.username, "password": password})
+    if response.status_code != 302 or response.headers["Location"] != "/inloggen/code":
+        return response
+    with client.application.app_context():
+        stored = db.session.get(User, account.id)
+        # Tests log the same account in many times within one 30-second step; a real
+        # authenticator would wait for the next code. Replay protection itself is tested apart.
+        stored.totp_last_step = None
+        code = mfa.code_for(stored.totp_secret)
+        db.session.commit()
+    return client.post("/inloggen/code", data={"code": code})

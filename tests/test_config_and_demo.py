@@ -34,6 +34,11 @@ def test_production_without_database_url_fails(bare_instance: Path) -> None:
         create_app({"SECRET_KEY": "s" * 40, **key_config()})
 
 
+def test_production_without_shared_rate_limit_storage_fails(bare_instance: Path) -> None:
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        create_app({"SECRET_KEY": "s" * 40, "DATABASE_URL": "sqlite://", **key_config()})
+
+
 def test_keys_must_differ_and_be_32_bytes(bare_instance: Path) -> None:
     same = key_config()
     same["AUDIT_KEY"] = same["BLIND_INDEX_KEY"]
@@ -52,10 +57,12 @@ def test_keys_from_environment(bare_instance: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MDA_AUDIT_KEY", keys["AUDIT_KEY"])
     monkeypatch.setenv("MDA_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("MDA_DATABASE_URL", "sqlite://")
+    monkeypatch.setenv("MDA_RATELIMIT_STORAGE_URI", "memory://")
     app = create_app()
     settings = app.extensions["mda.settings"]
     assert settings.is_production and settings.current_field_key_id == 1
     assert app.config["SESSION_COOKIE_SECURE"] is True and app.debug is False
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
 
 
 def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> None:

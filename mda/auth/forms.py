@@ -12,3 +12,8 @@ class LoginForm(FlaskForm):
                                                           Length(max=80)])
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."),
                                                         Length(max=MAX_PASSWORD_LENGTH)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code uit uw authenticator-app",
+                       validators=[DataRequired("Vul de code van 6 cijfers in."), Length(max=12)])

@@ -148,7 +148,7 @@ def _record_refusal(account: User | None, target: Any) -> None:
     try:
         record(AuditAction.READ, by=account, outcome=AuditOutcome.DENIED, session=session,
                case_id=target.id if isinstance(target, Case) else target.case_id,
-               object_type=type(target).__tablename__, object_id=target.id)
+               object_type="case" if isinstance(target, Case) else "referral", object_id=target.id)
         session.commit()
     finally:
         session.close()

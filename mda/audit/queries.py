@@ -1,0 +1,122 @@
+"""Reading the audit trail for the privacy officer: filter, newest first, page or stream."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
+
+from ..cases.models import Case
+from ..db import db
+from ..timeutil import AMSTERDAM
+from .models import AuditAction, AuditEvent
+
+PAGE_SIZE = 50
+EXPORT_BATCH_SIZE = 1000
+DETAIL_LIMIT = 200  # the length of AuditEvent.detail
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the privacy officer searches on; every part is optional. Dates are Dutch calendar days,
+    both inclusive."""
+
+    username: str | None = None
+    case_reference: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    action: AuditAction | None = None
+
+    def describe(self) -> str:
+        """The filter for the audit record of the search itself: the filter and nothing else."""
+        parts = [f"{name}={value}" for name, value in (
+            ("gebruiker", self.username), ("casus", self.case_reference),
+            ("van", self.date_from and self.date_from.isoformat()),
+            ("tot en met", self.date_to and self.date_to.isoformat()),
+            ("handeling", self.action and self.action.value)) if value]
+        text = "filter: " + ("; ".join(parts) if parts else "geen")
+        return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT - 1] + "…"
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: Sequence[Row[Any]]
+    number: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / PAGE_SIZE))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight on the Dutch wall clock, as a UTC instant (the offset differs in summer and winter)."""
+    return datetime.combine(day, time.min, tzinfo=AMSTERDAM).astimezone(timezone.utc)
+
+
+def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.username:
+        conditions.append(AuditEvent.username == criteria.username)
+    if criteria.case_reference:
+        # The trail stores case ids only; the reference (not personal data) is resolved here.
+        # An unknown reference, or the reference of a purged case, simply matches nothing.
+        case_id = db.session.scalar(select(Case.id).where(Case.reference == criteria.case_reference))
+        conditions.append(false() if case_id is None else AuditEvent.case_id == case_id)
+    if criteria.date_from:
+        conditions.append(AuditEvent.occurred_at >= _start_of_day(criteria.date_from))
+    if criteria.date_to:
+        conditions.append(AuditEvent.occurred_at < _start_of_day(criteria.date_to + timedelta(days=1)))
+    if criteria.action:
+        conditions.append(AuditEvent.action == criteria.action)
+    return conditions
+
+
+def _rows(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """Plain rows, not ORM objects, with the case reference where the case still exists."""
+    return (
+        select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.username, AuditEvent.role,
+               AuditEvent.action, AuditEvent.case_id, Case.reference.label("case_reference"),
+               AuditEvent.person_id, AuditEvent.object_type, AuditEvent.object_id,
+               AuditEvent.access_point, AuditEvent.outcome, AuditEvent.detail)
+        .outerjoin(Case, Case.id == AuditEvent.case_id)  # no FK: the case may have been purged
+        .where(*conditions)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
+
+
+def search_page(criteria: AuditFilter, number: int = 1) -> AuditPage:
+    """One page of ``PAGE_SIZE`` records, newest first; a page number past the end shows the last page."""
+    conditions = _conditions(criteria)
+    total = db.session.scalar(select(func.count(AuditEvent.id)).where(*conditions)) or 0
+    number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    rows = db.session.execute(_rows(conditions).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).all()
+    return AuditPage(rows=rows, number=number, total=total)
+
+
+def all_matching(criteria: AuditFilter, batch_size: int = EXPORT_BATCH_SIZE) -> Iterator[Row[Any]]:
+    """Every matching record, newest first, fetched in batches by keyset so that an export of the
+    whole trail never holds it in memory and no database cursor stays open between batches."""
+    conditions = _conditions(criteria)
+    after: Row[Any] | None = None
+    while True:
+        statement = _rows(conditions)
+        if after is not None:
+            statement = statement.where(or_(
+                AuditEvent.occurred_at < after.occurred_at,
+                and_(AuditEvent.occurred_at == after.occurred_at, AuditEvent.id < after.id)))
+        batch = db.session.execute(statement.limit(batch_size)).all()
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        after = batch[-1]
