@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,7 +16,8 @@ from .errors import DomainError, StaleVersion
 from .security.policy import Permission, current_account, declared_permission, may
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static",
+                              "bootstrap.static"})
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -44,6 +46,9 @@ def init_app(app: Flask) -> None:
              session_cookie_samesite="Lax", permissions_policy={"camera": "()", "microphone": "()",
                                                                 "geolocation": "()"})
     limiter.init_app(app)
+    # Bootstrap 5 comes with the Python package and is served by the app itself, never a CDN.
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True
+    Bootstrap5(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Log in om verder te gaan."

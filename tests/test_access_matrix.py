@@ -94,6 +94,8 @@ ROUTES: dict[str, list[Route]] = {
     # Public routes: reachable by all; without a password step first the code and enrolment
     # pages send everyone back to the login page, and a signed-in user goes on to the start page.
     "static": [Route("GET", lambda w: "/static/style.css", frozenset(ROLES), public=True)],
+    "bootstrap.static": [Route("GET", lambda w: "/bootstrap/static/css/bootstrap.min.css", frozenset(ROLES),
+                               public=True)],
     "auth.login": [Route("GET", lambda w: "/inloggen", frozenset(ROLES), public=True)],
     "auth.second_factor": [Route("GET", lambda w: "/inloggen/code", frozenset(ROLES), public=True)],
     "auth.enrol": [Route("GET", lambda w: "/inloggen/koppelen", frozenset(ROLES), public=True)],

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..accounts.models import Role, User
 from ..cases.models import Case
 from ..db import db
-from ..referrals.models import Referral
+from ..referrals.models import Referral, ReferralStatus
 from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import today
 
@@ -31,8 +31,12 @@ class Permission(str, enum.Enum):
     CASE_EDIT = "case:edit"                  # journal, plans, assessments, phase, AVE
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
+    REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
     REFERRAL_VIEW = "referral:view"
     REFERRAL_TRIAGE = "referral:triage"
+    CONSULTATION_RECORD = "consultation:record"
+    HOUSE_BANS_OVERVIEW = "house-bans:overview"
+    API_TOKENS_MANAGE = "api-tokens:manage"
     METRICS_VIEW = "metrics:view"
     AUDIT_VIEW = "audit:view"
     USERS_MANAGE = "users:manage"
@@ -41,13 +45,15 @@ class Permission(str, enum.Enum):
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM}),
+    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM,
+                                 P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW}),
     Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
-                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW}),
+                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.CONSULTATION_RECORD,
+                               P.HOUSE_BANS_OVERVIEW}),
     Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT}),
-    Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_VIEW}),
+    Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_EDIT, P.REFERRAL_VIEW}),
     Role.STEERING: frozenset({P.SIGNED_IN, P.METRICS_VIEW}),
-    Role.ADMIN: frozenset({P.SIGNED_IN, P.USERS_MANAGE, P.REFERENCE_MANAGE}),
+    Role.ADMIN: frozenset({P.SIGNED_IN, P.USERS_MANAGE, P.REFERENCE_MANAGE, P.API_TOKENS_MANAGE}),
     Role.PRIVACY_OFFICER: frozenset({P.SIGNED_IN, P.AUDIT_VIEW}),
 }
 
@@ -99,9 +105,13 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
 def _may_on_referral(user: User, permission: Permission, referral: Referral) -> bool:
     if user.has_role(Role.TEAM_LEAD) and permission in (P.REFERRAL_VIEW, P.REFERRAL_TRIAGE):
         return True
-    # Veilig Thuis sees the referrals of its own organisation, never the case behind them.
-    return (user.has_role(Role.VT_REFERRER) and permission == P.REFERRAL_VIEW
-            and user.organisation_id is not None and referral.organisation_id == user.organisation_id)
+    # Veilig Thuis sees the referrals of its own organisation, never the case behind them,
+    # and edits them only while they are drafts.
+    own = (user.has_role(Role.VT_REFERRER) and user.organisation_id is not None
+           and referral.organisation_id == user.organisation_id)
+    if permission == P.REFERRAL_EDIT:
+        return own and referral.status == ReferralStatus.DRAFT
+    return own and permission == P.REFERRAL_VIEW
 
 
 def current_account() -> User | None:

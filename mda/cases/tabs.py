@@ -1,0 +1,25 @@
+"""The tabs of a case file. Another area adds its tab here (the huisverbod area does)."""
+from __future__ import annotations
+
+from flask import current_app
+
+CASE_TABS: list[tuple[str, str]] = [
+    ("cases.detail", "Overzicht"),
+    ("cases.people", "Cliëntsysteem"),
+    ("cases.track", "Fasen en AVE"),
+    ("cases.team", "Team"),
+    ("cases.safety", "Veiligheidsplan en taxaties"),
+    ("cases.journal", "Journaal en taken"),
+    ("cases.participation", "Participatie"),
+    ("huisverbod.case_orders", "Huisverboden"),
+]
+
+
+def available_tabs() -> list[tuple[str, str]]:
+    return [(endpoint, label) for endpoint, label in CASE_TABS if endpoint in current_app.view_functions]
+
+
+def render_case(template: str, case: "Case", active_tab: str, **context: object) -> str:  # noqa: F821
+    """Render a page of the case file with its header and tabs."""
+    from flask import render_template
+    return render_template(template, case=case, active_tab=active_tab, case_tabs=available_tabs(), **context)
