@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         MODE="production",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (short) session
+        WTF_I18N_ENABLED=False,    # WTForms' own Dutch messages (mda.forms.Form) instead of Flask-Babel
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=True,

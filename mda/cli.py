@@ -244,6 +244,21 @@ def users_create(username: str, display_name: str, roles: tuple[str, ...], organ
     click.echo(f"Account {username} created.")
 
 
-COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group)
+@click.group("huisverbod", cls=AppGroup)
+def house_ban_group() -> None:
+    """Tijdelijk huisverbod."""
+
+
+@house_ban_group.command("expire")
+def house_ban_expire() -> None:
+    """Record the end of running orders whose time is up (run from cron every few minutes)."""
+    from .db import db
+    from .huisverbod.operations import expire_due_orders
+    ended = expire_due_orders()
+    db.session.commit()
+    click.echo(f"{len(ended)} huisverbod(en) beëindigd.")
+
+
+COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group)
 for _group in COMMAND_GROUPS:
     main.add_command(_group)

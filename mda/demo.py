@@ -120,6 +120,18 @@ def load_demo_data() -> bool:
         agree_safety_plan(case, agreed_on=case.opened_on, review_on=case.opened_on + timedelta(days=42),
                           agreements="Demo-afspraak: geen contact zonder begeleiding; dagelijks belcontact.",
                           agreed_by="Anna, Bram, coördinator (demo)", by=owner)
+        if phase.position > 0:
+            agree_safety_plan(case, agreed_on=today() - timedelta(days=10), review_on=today() + timedelta(days=35),
+                              agreements="Demo-afspraak (herzien): begeleid contact met de kinderen.",
+                              agreed_by="Anna, Bram, coördinator (demo)", by=owner)
+        if phase.position >= 2:
+            record_assessment(case, kind=AssessmentKind.RISICOTAXATIE, assessed_on=today() - timedelta(days=30),
+                              instrument="B-SAFER (demo)", outcome="Matig risico op herhaling (demo).",
+                              risk_level=RiskLevel.MEDIUM, by=owner)
+        if phase.position >= 3:
+            record_assessment(case, kind=AssessmentKind.DIAGNOSTIEK, assessed_on=today() - timedelta(days=20),
+                              instrument="Traumascreening CRIES-13 (demo)", outcome="Traumabehandeling kind "
+                              "gestart (demo).", by=owner)
         write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, by=owner,
                             occurred_at=utcnow() - timedelta(days=min(days_open, 3)),
                             body="Huisbezoek afgelegd (demo). Gezin werkt mee aan het plan.")

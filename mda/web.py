@@ -1,6 +1,8 @@
 """Web wiring: one commit per request, deny-by-default login, error pages, headers."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user, logout_user
@@ -10,6 +12,7 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from .db import db
+from .timeutil import AMSTERDAM
 from .auth.sessions import note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
@@ -17,7 +20,9 @@ from .security.policy import Permission, current_account, declared_permission, m
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static",
-                              "bootstrap.static"})
+                              "bootstrap.static",
+                              # authenticated by its own API key (Bearer), never by a session
+                              "referrals_api.submit_referral"})
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -61,17 +66,39 @@ def init_app(app: Flask) -> None:
     from .home.views import blueprint as home_blueprint
     from .accounts.views import blueprint as admin_users_blueprint
     from .cases.views import blueprint as cases_blueprint
+    from .journal.views import blueprint as journal_blueprint
+    from .people.views import blueprint as people_blueprint
+    from .safety.views import blueprint as safety_blueprint
+    from .teams.views import blueprint as teams_blueprint
     from .audit.views import blueprint as audit_blueprint
+    from .huisverbod.views import blueprint as huisverbod_blueprint
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(home_blueprint)
     app.register_blueprint(admin_users_blueprint)
     app.register_blueprint(cases_blueprint)
+    for case_area in (people_blueprint, teams_blueprint, safety_blueprint, journal_blueprint):
+        app.register_blueprint(case_area)
     app.context_processor(_policy_for_templates)
+    app.add_template_filter(_localtime, "localtime")
     app.register_blueprint(audit_blueprint)
+    app.register_blueprint(huisverbod_blueprint)
+    from .referrals.api import api_blueprint as referrals_api_blueprint
+    from .referrals.views import blueprint as referrals_blueprint
+    app.register_blueprint(referrals_blueprint)
+    app.register_blueprint(referrals_api_blueprint)
+    csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)
     app.after_request(_commit_and_harden)
     _register_error_handlers(app)
+
+
+def _localtime(moment: datetime | None, with_time: bool = True) -> str:
+    """An instant on the Dutch wall clock, in Dutch notation."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(AMSTERDAM)
+    return local.strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
 
 
 def _policy_for_templates() -> dict[str, object]:
@@ -103,7 +130,9 @@ def _require_login() -> Response | None:
 
 
 def _commit_and_harden(response: Response) -> Response:
-    if response.status_code < 400:
+    # 422 is a form shown again with its errors: the refused change was already rolled back
+    # (mda.forms.show_domain_error), and the audit record of showing the page must be kept.
+    if response.status_code < 400 or response.status_code == 422:
         db.session.commit()
     else:
         db.session.rollback()

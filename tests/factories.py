@@ -74,3 +74,16 @@ def login(client: FlaskClient, account: User, password: str = PASSWORD):
         code = mfa.code_for(stored.totp_secret)
         db.session.commit()
     return client.post("/inloggen/code", data={"code": code})
+
+
+def safe_start(case: Case, by: User) -> None:
+    """What leaving directe veiligheid asks for: a veiligheidstaxatie and a current safety plan."""
+    from datetime import timedelta
+
+    from mda.safety.models import AssessmentKind
+    from mda.safety.operations import agree_safety_plan, record_assessment
+    from mda.timeutil import today
+    record_assessment(case, kind=AssessmentKind.VEILIGHEIDSTAXATIE, assessed_on=today(), instrument="LIRIK",
+                      outcome="Acute onveiligheid", by=by)
+    agree_safety_plan(case, agreed_on=today(), review_on=today() + timedelta(days=42),
+                      agreements="Geen contact zonder begeleiding", agreed_by="Gezin en coördinator", by=by)

@@ -6,6 +6,7 @@ who may reach it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Callable, Iterator
 
 import pytest
@@ -15,10 +16,11 @@ from flask.testing import FlaskClient
 from mda.accounts.models import Role, User
 from mda.cases.models import Case
 from mda.db import db
+from mda.journal.operations import add_task
 from mda.organisations.models import OrganisationKind
 from mda.people.models import PersonRole
 from mda.people.operations import add_person
-from mda.referrals.models import Referral, ReferralStatus
+from mda.referrals.models import ApiToken, ConsultationQuestion, Referral, ReferralStatus
 from mda.teams.models import TeamPhase
 from mda.teams.operations import add_expert, end_expert_membership
 from tests import factories as make
@@ -39,6 +41,14 @@ class World:
     other_coordinator: User
     own_referral: Referral
     foreign_referral: Referral
+    own_ban_id: int = 0                             # a running huisverbod on the own case
+    own_person_id: int = 0
+    own_task_id: int = 0
+    expert_membership_id: int = 0
+    own_draft: Referral | None = None               # a draft of the VT user's organisation
+    own_draft_person_id: int = 0
+    api_token: ApiToken | None = None
+    consultation: ConsultationQuestion | None = None
 
 
 @pytest.fixture
@@ -58,15 +68,59 @@ def world(app: Flask) -> Iterator[World]:
         other_coordinator = make.user(Role.COORDINATOR, org=team_org)
         own_case = make.case(users["coordinator"])
         other_case = make.case(other_coordinator)
-        add_expert(own_case, users["expert"], discipline_code="judicial", team_phase=TeamPhase.BASISTEAM,
-                   by=users["coordinator"])
-        add_person(own_case, role=PersonRole.UNDERGOING_VIOLENCE, by=users["coordinator"], name=PERSON_NAME,
+        membership = add_expert(own_case, users["expert"], discipline_code="judicial",
+                                team_phase=TeamPhase.BASISTEAM, by=users["coordinator"])
+        task = add_task(own_case, description="Bel de school", owner=users["coordinator"], due_on=date.today(),
+                        by=users["coordinator"])
+        own_person = add_person(own_case, role=PersonRole.UNDERGOING_VIOLENCE, by=users["coordinator"], name=PERSON_NAME,
                    bsn=PERSON_BSN, address=PERSON_ADDRESS)
         add_person(other_case, role=PersonRole.USING_VIOLENCE, by=other_coordinator, name=OTHER_NAME)
         own_referral = _referral(vt_org.id, users["vt_referrer"].id)
         foreign_referral = _referral(make.organisation(OrganisationKind.VEILIG_THUIS).id, users["vt_referrer"].id)
         db.session.commit()
-        yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral)
+        yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral,
+                    own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
+                    **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]))
+
+
+def _referral_world(users: dict[str, User], vt_org_id: int) -> dict[str, object]:
+    """A draft with one person, an API key and a consultation question, for the referral routes."""
+    from mda.referrals.consultations import record_consultation
+    from mda.referrals.operations import add_referral_person, save_draft
+    from mda.referrals.tokens import issue_token
+    from mda.organisations.models import Organisation
+    from mda.timeutil import today
+    draft = save_draft(None, by=users["vt_referrer"])
+    person = add_referral_person(draft, by=users["vt_referrer"], role=PersonRole.CHILD, name="Kim Conceptkind")
+    token, _ = issue_token(db.session.get(Organisation, vt_org_id), label="Registratiesysteem", by=users["admin"])
+    question = record_consultation(by=users["coordinator"], asked_on=today(),
+                                   asking_organisation=make.organisation(OrganisationKind.LOCAL_TEAM),
+                                   municipality=make.municipality(), question="Opschalen bij herhaald geweld?",
+                                   advice=None, advised_on=None, minutes_spent=None, escalation_advised=False,
+                                   led_to_referral=False)
+    db.session.commit()
+    return {"own_draft": draft, "own_draft_person_id": person.id, "api_token": token, "consultation": question}
+
+
+def _house_ban_world(case: Case, by: User) -> dict[str, object]:
+    """A running huisverbod on the case, written directly: the routes only need it to exist
+    (imposing it properly would add persons to the case that other tests count)."""
+    from datetime import timedelta
+
+    from mda.huisverbod import deadlines
+    from mda.huisverbod.models import HouseBan, HouseBanRoute, ImposedBy, OrderForm
+    from mda.people.models import Person
+    from mda.timeutil import utcnow
+    person = db.session.query(Person).filter_by(case_id=case.id).order_by(Person.id).first()
+    imposed = utcnow() - timedelta(days=1)
+    ban = HouseBan(case_id=case.id, municipality_id=case.municipality_id, imposed_at=imposed,
+                   imposed_by=ImposedBy.MAYOR, form=OrderForm.WRITTEN, route=HouseBanRoute.A_ACUTE_POLICE,
+                   removed_person_id=person.id, ends_at=deadlines.initial_end(imposed),
+                   casemanagement_until=deadlines.casemanagement_end(imposed), recorded_by_id=by.id)
+    ban.dwelling = PERSON_ADDRESS
+    db.session.add(ban)
+    db.session.commit()
+    return {"own_ban_id": ban.id}
 
 
 def _referral(organisation_id: int, created_by_id: int) -> Referral:
@@ -84,10 +138,22 @@ class Route:
     allowed: frozenset[str]
     denied_status: int = 403   # 404 where the route names an object the user may not see
     public: bool = False
+    public_statuses: tuple[int, ...] = (200, 302)   # what a public route answers without a session
 
 
 def only(*roles: str) -> frozenset[str]:
     return frozenset(roles)
+
+
+CASE_READERS = only("coordinator", "team_lead", "expert")   # on the own case; others get 404
+CASE_EDITORS = only("coordinator", "expert")                # members of the case
+TEAM_MANAGERS = only("coordinator", "team_lead")
+
+
+def case_routes(method: str, path: str, own: frozenset[str], other: frozenset[str] = frozenset()) -> list[Route]:
+    """A route under /casussen/<id>: tried on the user's own case and on a case that is not theirs."""
+    return [Route(method, lambda w: f"/casussen/{w.own_case.id}{path.format(w=w)}", own, 404),
+            Route(method, lambda w: f"/casussen/{w.other_case.id}{path.format(w=w)}", other, 404)]
 
 
 ROUTES: dict[str, list[Route]] = {
@@ -107,6 +173,53 @@ ROUTES: dict[str, list[Route]] = {
         Route("GET", lambda w: f"/casussen/{w.other_case.id}", only("team_lead"), 404),
         Route("GET", lambda w: "/casussen/999999", only(), 404),
     ],
+    "cases.track": case_routes("GET", "/fasen", CASE_READERS, only("team_lead")),
+    "cases.move_phase": case_routes("POST", "/fase", CASE_EDITORS),
+    "cases.change_ave": case_routes("POST", "/ave", CASE_EDITORS),
+    "cases.close": case_routes("POST", "/afsluiten", CASE_EDITORS),
+    "cases.reopen": case_routes("POST", "/heropenen", CASE_EDITORS),
+    "people.index": case_routes("GET", "/clientsysteem/", CASE_READERS, only("team_lead")),
+    "people.create": case_routes("POST", "/clientsysteem/personen", CASE_EDITORS),
+    "people.edit": case_routes("GET", "/clientsysteem/personen/{w.own_person_id}", CASE_EDITORS),
+    "people.create_relation": case_routes("POST", "/clientsysteem/relaties", CASE_EDITORS),
+    "teams.index": case_routes("GET", "/team/", CASE_READERS, only("team_lead")),
+    "teams.replace_coordinator": case_routes("POST", "/team/coordinator", TEAM_MANAGERS, only("team_lead")),
+    "teams.add": case_routes("POST", "/team/experts", TEAM_MANAGERS, only("team_lead")),
+    "teams.end": case_routes("POST", "/team/{w.expert_membership_id}/beeindigen", TEAM_MANAGERS),
+    "safety.index": case_routes("GET", "/veiligheid/", CASE_READERS, only("team_lead")),
+    "safety.create_plan": case_routes("POST", "/veiligheid/plannen", CASE_EDITORS),
+    "safety.create_assessment": case_routes("POST", "/veiligheid/taxaties", CASE_EDITORS),
+    "journal.index": case_routes("GET", "/journaal", CASE_READERS, only("team_lead")),
+    "journal.create_entry": case_routes("POST", "/journaal", CASE_EDITORS),
+    "journal.create_task": case_routes("POST", "/taken", CASE_EDITORS),
+    "journal.finish_task": case_routes("POST", "/taken/{w.own_task_id}/afronden", CASE_EDITORS),
+    "journal.participation": case_routes("GET", "/participatie", CASE_READERS, only("team_lead"))
+    + case_routes("POST", "/participatie", CASE_EDITORS),
+    # Huisverboden: the deadlines view for coordinators and the team lead; the case tab for whoever
+    # may see the case; imposing and every event form only for members who may edit it.
+    "huisverbod.overview": [Route("GET", lambda w: "/huisverboden", only("coordinator", "team_lead"))],
+    "huisverbod.case_orders": [
+        Route("GET", lambda w: f"/casussen/{w.own_case.id}/huisverboden", only("coordinator", "team_lead", "expert"),
+              404),
+        Route("GET", lambda w: f"/casussen/{w.other_case.id}/huisverboden", only("team_lead"), 404),
+    ],
+    "huisverbod.impose": [
+        Route("GET", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", only("coordinator", "expert"), 404),
+        Route("POST", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", only("coordinator", "expert"), 404),
+        Route("GET", lambda w: f"/casussen/{w.other_case.id}/huisverboden/nieuw", only(), 404),
+    ],
+    **{f"huisverbod.{endpoint}": [
+        Route("POST", lambda w, part=part: f"/casussen/{w.own_case.id}/huisverboden/{w.own_ban_id}/{part}",
+              only("coordinator", "expert"), 404),
+        # The order addressed through another case: nobody, not even the team lead.
+        Route("POST", lambda w, part=part: f"/casussen/{w.other_case.id}/huisverboden/{w.own_ban_id}/{part}",
+              only(), 404),
+    ] for endpoint, part in [("extend", "verlengen"), ("decline_extension", "niet-verlengen"),
+                             ("withdraw", "intrekken"), ("written_up", "schriftelijk"),
+                             ("reachability", "bereikbaarheid"), ("appeal", "beroep"), ("hearing", "zitting"),
+                             ("ruling", "uitspraak"), ("breach", "overtreding"),
+                             ("casemanagement_start", "casemanagement-start"),
+                             ("casemanagement_end", "casemanagement-einde")]},
     "audit.search": [Route("GET", lambda w: "/audit/", only("privacy"))],
     "audit.export": [Route("GET", lambda w: "/audit/export.csv", only("privacy"))],
     "admin_users.index": [Route("GET", lambda w: "/beheer/gebruikers/", only("admin"))],
@@ -121,6 +234,63 @@ ROUTES: dict[str, list[Route]] = {
     "admin_users.reset_password": [Route("POST",
                                          lambda w: f"/beheer/gebruikers/{w.other_coordinator.id}/wachtwoord",
                                          only("admin"))],
+    # Referrals (Veilig Thuis), triage (team lead), consultation questions, API keys and the API.
+    "referrals.index": [Route("GET", lambda w: "/verwijzingen/", only("vt_referrer"))],
+    "referrals.create": [Route("GET", lambda w: "/verwijzingen/nieuw", only("vt_referrer")),
+                         Route("POST", lambda w: "/verwijzingen/nieuw", only("vt_referrer"))],
+    "referrals.detail": [
+        Route("GET", lambda w: f"/verwijzingen/{w.own_referral.id}", only("vt_referrer", "team_lead"), 404),
+        Route("GET", lambda w: f"/verwijzingen/{w.foreign_referral.id}", only("team_lead"), 404),
+        Route("GET", lambda w: f"/verwijzingen/{w.own_draft.id}", only("vt_referrer"), 404),
+        Route("GET", lambda w: "/verwijzingen/999999", only(), 404),
+    ],
+    "referrals.edit": [
+        Route("GET", lambda w: f"/verwijzingen/{w.own_draft.id}/bewerken", only("vt_referrer"), 404),
+        Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/bewerken", only("vt_referrer"), 404),
+        Route("GET", lambda w: f"/verwijzingen/{w.own_referral.id}/bewerken", only(), 404),  # submitted
+        Route("GET", lambda w: f"/verwijzingen/{w.foreign_referral.id}/bewerken", only(), 404),
+    ],
+    "referrals.add_person": [
+        Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/personen", only("vt_referrer"), 404),
+        Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/personen", only(), 404)],
+    "referrals.edit_person": [
+        Route("GET", lambda w: f"/verwijzingen/{w.own_draft.id}/personen/{w.own_draft_person_id}",
+              only("vt_referrer"), 404),
+        Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/personen/{w.own_draft_person_id}",
+              only("vt_referrer"), 404),
+        Route("GET", lambda w: f"/verwijzingen/{w.foreign_referral.id}/personen/{w.own_draft_person_id}",
+              only(), 404)],
+    "referrals.remove_person": [
+        Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/personen/{w.own_draft_person_id}/verwijderen",
+              only("vt_referrer"), 404)],
+    "referrals.submit": [Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/indienen", only("vt_referrer"),
+                               404),
+                         Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/indienen", only(), 404)],
+    "referrals.triage_index": [Route("GET", lambda w: "/triage/", only("team_lead"))],
+    "referrals.triage_detail": [
+        Route("GET", lambda w: f"/triage/{w.own_referral.id}", only("team_lead"), 404),
+        Route("GET", lambda w: f"/triage/{w.foreign_referral.id}", only("team_lead"), 404),
+        Route("GET", lambda w: f"/triage/{w.own_draft.id}", only(), 404),  # drafts are not shared yet
+    ],
+    "referrals.accept": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/accepteren", only("team_lead"), 404)],
+    "referrals.decline": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/afwijzen", only("team_lead"), 404)],
+    "referrals.redirect_referral": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/doorgeleiden",
+                                          only("team_lead"), 404)],
+    "referrals.consultations_index": [Route("GET", lambda w: "/consultvragen/", only("coordinator", "team_lead"))],
+    "referrals.consultation_create": [
+        Route("GET", lambda w: "/consultvragen/nieuw", only("coordinator", "team_lead")),
+        Route("POST", lambda w: "/consultvragen/nieuw", only("coordinator", "team_lead"))],
+    "referrals.consultation_edit": [
+        Route("GET", lambda w: f"/consultvragen/{w.consultation.id}", only("coordinator", "team_lead")),
+        Route("POST", lambda w: f"/consultvragen/{w.consultation.id}", only("coordinator", "team_lead"))],
+    "referrals.api_tokens": [Route("GET", lambda w: "/beheer/api-sleutels/", only("admin"))],
+    "referrals.api_token_create": [Route("GET", lambda w: "/beheer/api-sleutels/nieuw", only("admin")),
+                                   Route("POST", lambda w: "/beheer/api-sleutels/nieuw", only("admin"))],
+    "referrals.api_token_revoke": [Route("POST", lambda w: f"/beheer/api-sleutels/{w.api_token.id}/intrekken",
+                                         only("admin"))],
+    # No session counts here: without an API key everyone, signed in or not, gets 401.
+    "referrals_api.submit_referral": [Route("POST", lambda w: "/api/v1/verwijzingen", frozenset(ROLES),
+                                            public=True, public_statuses=(401,))],
     # Last, because it ends the session of the client that walks the matrix.
     "auth.logout": [Route("POST", lambda w: "/uitloggen", frozenset(ROLES), public=True)],
 }
@@ -152,11 +322,12 @@ def test_role_by_route_matrix(app: Flask, world: World, role: str) -> None:
             response.close()  # static files are streamed from an open file
             status = response.status_code
             if route.public:
-                ok = status in (200, 302)
+                ok = status in route.public_statuses
             elif role == "anonymous":
                 ok = status == 302 and response.headers["Location"] == "/inloggen"
             elif role in route.allowed:
-                ok = status in (200, 302) and response.headers.get("Location") != "/inloggen"
+                # 422: an empty form was refused with its messages, which proves the route was reached.
+                ok = status in (200, 302, 422) and response.headers.get("Location") != "/inloggen"
             else:
                 ok = status == route.denied_status
             if not ok:
@@ -206,6 +377,7 @@ def test_viewing_a_case_writes_audit_records(app: Flask, world: World) -> None:
     from mda.audit.models import AuditAction, AuditEvent, AuditOutcome
     client = _client_for(app, world, "coordinator")
     client.get(f"/casussen/{world.own_case.id}")
+    client.get(f"/casussen/{world.own_case.id}/clientsysteem/")
     client.get(f"/casussen/{world.other_case.id}")
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.READ)).all()

@@ -7,7 +7,7 @@ from flask import Flask
 from mda.accounts.models import Role
 from mda.cases.models import Phase
 from mda.cases.operations import change_ave_level, move_phase
-from mda.cases.rules import check_ave_move, check_phase_move, outside_mda_band
+from mda.cases.rules import CaseEvidence, check_ave_move, check_phase_move, outside_mda_band
 from mda.db import db
 from mda.errors import InvalidTransition
 from tests import factories as make
@@ -53,6 +53,7 @@ def test_ave_moves_need_reason_and_valid_level() -> None:
 def test_history_records_who_when_and_encrypted_why(ctx: Flask) -> None:
     coordinator = make.user(Role.COORDINATOR)
     case = make.case(coordinator)
+    make.safe_start(case, coordinator)
     move_phase(case, P.STABIELE_VEILIGHEID, by=coordinator)
     change = move_phase(case, P.DIRECTE_VEILIGHEID, by=coordinator, reason="Nieuw incident bij Anna")
     escalation = change_ave_level(case, 4, by=coordinator, reason="Samenwerking stokt")
@@ -81,3 +82,39 @@ def test_case_references_count_per_year(ctx: Flask) -> None:
     other_year = make.case(coordinator, opened_on=date(2025, 12, 31))
     assert (first.reference, second.reference, other_year.reference) == ("MDA-2026-0001", "MDA-2026-0002",
                                                                          "MDA-2025-0001")
+
+
+NOTHING = CaseEvidence(False, False, False, False)
+EVERYTHING = CaseEvidence(True, True, True, True)
+
+
+@pytest.mark.parametrize("evidence, allowed", [
+    (NOTHING, False),
+    (CaseEvidence(True, False, False, False), False),   # taxatie but no current plan
+    (CaseEvidence(False, True, False, False), False),   # plan but no veiligheidstaxatie
+    (CaseEvidence(True, True, False, False), True),
+])
+def test_leaving_directe_veiligheid_needs_taxatie_and_current_plan(evidence: CaseEvidence, allowed: bool) -> None:
+    if allowed:
+        check_phase_move(P.DIRECTE_VEILIGHEID, P.STABIELE_VEILIGHEID, None, evidence)
+    else:
+        with pytest.raises(InvalidTransition, match="Directe veiligheid verlaten"):
+            check_phase_move(P.DIRECTE_VEILIGHEID, P.STABIELE_VEILIGHEID, None, evidence)
+
+
+def test_herstel_needs_risicotaxatie() -> None:
+    with pytest.raises(InvalidTransition, match="risicotaxatie"):
+        check_phase_move(P.STABIELE_VEILIGHEID, P.HERSTEL, None, CaseEvidence(True, True, False, True))
+    check_phase_move(P.STABIELE_VEILIGHEID, P.HERSTEL, None, CaseEvidence(True, True, True, False))
+
+
+def test_participatie_needs_diagnostiek_or_a_reason() -> None:
+    without = CaseEvidence(True, True, True, False)
+    with pytest.raises(InvalidTransition, match="diagnostiek"):
+        check_phase_move(P.HERSTEL, P.PARTICIPATIE, None, without)
+    check_phase_move(P.HERSTEL, P.PARTICIPATIE, None, without, no_diagnostics_reason="Geen aanwijzingen")
+    check_phase_move(P.HERSTEL, P.PARTICIPATIE, None, EVERYTHING)
+
+
+def test_falling_back_needs_no_evidence() -> None:
+    check_phase_move(P.HERSTEL, P.DIRECTE_VEILIGHEID, "Nieuw incident", NOTHING)

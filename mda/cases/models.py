@@ -89,6 +89,8 @@ class Case(Base):
     closure_reason: Mapped[ClosureReason | None] = mapped_column(enum_column_type(ClosureReason, "closure_reason"))
     closure_receiving_party: Mapped[OrganisationKind | None] = mapped_column(
         enum_column_type(OrganisationKind, "receiving_party"))
+    # The named receiving organisation or team (not a person), e.g. "Lokaal team Venlo-Zuid".
+    closure_receiving_name: Mapped[str | None] = mapped_column(String(120))
     # A new case for the same family within 12 months of closure is a her-melding of that case.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -153,6 +155,26 @@ class AveChange(RowKeyMixin, Base):
     @property
     def is_escalation(self) -> bool:
         return self.from_level is not None and self.to_level > self.from_level
+
+
+class CaseStatusChange(RowKeyMixin, Base):
+    """Closing (with outcome and receiving party) and reopening (with a reason), kept as history."""
+
+    __tablename__ = "case_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    to_status: Mapped[CaseStatus] = mapped_column(enum_column_type(CaseStatus, "to_status"))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(enum_column_type(ClosureReason, "change_closure_reason"))
+    receiving_party: Mapped[OrganisationKind | None] = mapped_column(
+        enum_column_type(OrganisationKind, "change_receiving_party"))
+    receiving_name: Mapped[str | None] = mapped_column(String(120))
+    reason_ciphertext: Mapped[bytes | None] = ciphertext_column()
+    reason = EncryptedField()
+
+    changed_by: Mapped["User"] = relationship()  # noqa: F821
 
 
 class CaseReferenceCounter(Base):

@@ -13,12 +13,19 @@ from ..accounts.models import User
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
-from ..errors import StaleVersion
+from ..errors import InvalidTransition, StaleVersion
+from ..organisations.models import OrganisationKind
 from ..reference.models import Municipality
 from ..teams.models import TeamMembership, TeamPhase, TeamRole
 from ..timeutil import today, utcnow
-from .models import AveChange, Case, CaseReferenceCounter, CaseViolenceForm, IntakeRoute, Phase, PhaseChange, ViolenceForm
-from .rules import check_ave_move, check_phase_move
+from .models import (AveChange, Case, CaseReferenceCounter, CaseStatus, CaseStatusChange, CaseViolenceForm,
+                     ClosureReason, IntakeRoute, Phase, PhaseChange, ViolenceForm)
+from .rules import check_ave_move, check_closure, check_phase_move, check_reopen
+
+
+def check_open(case: Case) -> None:
+    if case.status == CaseStatus.CLOSED:
+        raise InvalidTransition("Deze casus is afgesloten. Heropen de casus eerst, met een reden.")
 
 
 def check_version(case: Case, expected_version: int | None) -> None:
@@ -76,11 +83,17 @@ def open_case(*, municipality: Municipality, intake_route: IntakeRoute, coordina
 
 
 def move_phase(case: Case, target: Phase, *, by: User, reason: str | None = None,
-               expected_version: int | None = None) -> PhaseChange:
+               no_diagnostics_reason: str | None = None, expected_version: int | None = None) -> PhaseChange:
+    from ..safety.queries import evidence_for
+
     check_version(case, expected_version)
-    check_phase_move(case.phase, target, reason)
+    check_open(case)
+    check_phase_move(case.phase, target, reason, evidence_for(case, today()),
+                     no_diagnostics_reason=no_diagnostics_reason)
     now = utcnow()
     change = PhaseChange(from_phase=case.phase, to_phase=target, changed_at=now, changed_by_id=by.id)
+    if no_diagnostics_reason and target == Phase.PARTICIPATIE:
+        reason = f"{reason.strip() + ' ' if reason else ''}Geen diagnostiek nodig: {no_diagnostics_reason.strip()}"
     change.reason = reason
     case.phase_changes.append(change)
     case.phase, case.phase_since = target, now
@@ -93,6 +106,7 @@ def move_phase(case: Case, target: Phase, *, by: User, reason: str | None = None
 def change_ave_level(case: Case, target: int, *, by: User, reason: str,
                      expected_version: int | None = None) -> AveChange:
     check_version(case, expected_version)
+    check_open(case)
     check_ave_move(case.ave_level, target, reason)
     now = utcnow()
     change = AveChange(from_level=case.ave_level, to_level=target, changed_at=now, changed_by_id=by.id)
@@ -102,4 +116,39 @@ def change_ave_level(case: Case, target: int, *, by: User, reason: str,
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="ave_change", object_id=change.id,
            detail=f"AVE {change.from_level} naar {target}")
+    return change
+
+
+def close_case(case: Case, *, closure_reason: ClosureReason, receiving_party: OrganisationKind | None,
+               receiving_name: str | None, by: User, note: str | None = None,
+               expected_version: int | None = None) -> CaseStatusChange:
+    """Close the case or hand casusregie over; the outcome and the receiving party are recorded."""
+    from ..safety.queries import evidence_for
+
+    check_version(case, expected_version)
+    check_closure(case.status, evidence_for(case, today()), closure_reason, receiving_party, receiving_name)
+    change = CaseStatusChange(case_id=case.id, to_status=CaseStatus.CLOSED, changed_at=utcnow(),
+                              changed_by_id=by.id, closure_reason=closure_reason,
+                              receiving_party=receiving_party, receiving_name=(receiving_name or "").strip())
+    change.reason = note
+    db.session.add(change)
+    case.status, case.closed_on, case.closure_reason = CaseStatus.CLOSED, today(), closure_reason
+    case.closure_receiving_party, case.closure_receiving_name = receiving_party, change.receiving_name
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="case_status_change", object_id=change.id,
+           detail=f"afgesloten: {closure_reason.value}")
+    return change
+
+
+def reopen_case(case: Case, *, reason: str, by: User, expected_version: int | None = None) -> CaseStatusChange:
+    check_version(case, expected_version)
+    check_reopen(case.status, reason)
+    change = CaseStatusChange(case_id=case.id, to_status=CaseStatus.OPEN, changed_at=utcnow(), changed_by_id=by.id)
+    change.reason = reason
+    db.session.add(change)
+    case.status, case.closed_on, case.closure_reason = CaseStatus.OPEN, None, None
+    case.closure_receiving_party = case.closure_receiving_name = None
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="case_status_change", object_id=change.id,
+           detail="heropend")
     return change

@@ -1,47 +1,185 @@
-"""Reads for the caseload and the case file. No decryption happens here."""
+"""Reads for the caseload and the case file. Nothing here decrypts personal data."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import Date, case as when, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..db import db
+from ..journal.models import Task
 from ..people.models import Person
+from ..safety.models import SafetyPlan
 from ..teams.models import TeamMembership, TeamRole
-from ..timeutil import today
-from .models import Case, CaseStatus
+from ..timeutil import today, utcnow
+from .models import Case, CaseStatus, Phase
+from .rules import MDA_BAND
+
+PAGE_SIZE = 25
+FAR_FUTURE = date(9999, 12, 31)
+SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "deadline": "deadline",
+         "gemeente": "municipality", "coordinator": "coordinator"}
 
 
 def load_case(case_id: int) -> Case | None:
     return db.session.get(Case, case_id)
 
 
-def _running_on(day):  # noqa: ANN001, ANN202 - a SQL expression
+def _running_on(day: date) -> Any:
     return (TeamMembership.started_on <= day) & (TeamMembership.ended_on.is_(None) | (TeamMembership.ended_on > day))
 
 
-def caseload(user: User, *, everything: bool = False) -> list[tuple[Case, str | None]]:
-    """Open cases with the display name of their coordinator; only the user's own unless
-    ``everything`` (which the caller has checked the user may see)."""
+@dataclass(frozen=True)
+class CaseloadFilter:
+    everything: bool = False
+    phase: Phase | None = None
+    ave_level: int | None = None
+    municipality_id: int | None = None
+    coordinator_id: int | None = None
+    overdue_only: bool = False
+    sort: str = "deadline"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass
+class CaseloadRow:
+    case: Case
+    coordinator: str | None
+    days_in_phase: int
+    next_task_due: date | None
+    plan_review_on: date | None
+    next_deadline: date | None
+    overdue_tasks: int
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CaseloadPage:
+    rows: list[CaseloadRow]
+    total: int
+    number: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> CaseloadPage:
+    """Open cases (the user's own unless ``criteria.everything``, which the caller has checked),
+    filtered, sorted and paged in SQL so it stays fast with thousands of cases."""
     day = today()
-    coordinator = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
-                   .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
-                          TeamMembership.ended_on.is_(None))
+    coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
+                        .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                               TeamMembership.ended_on.is_(None)).correlate(Case).scalar_subquery())
+    coordinator_id = (select(TeamMembership.user_id)
+                      .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                             TeamMembership.ended_on.is_(None)).correlate(Case).scalar_subquery())
+    next_task = (select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.done_at.is_(None))
+                 .correlate(Case).scalar_subquery())
+    overdue_tasks = (select(func.count()).select_from(Task)
+                     .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.due_on < day)
+                     .correlate(Case).scalar_subquery())
+    latest_version = (select(func.max(SafetyPlan.version_number)).where(SafetyPlan.case_id == Case.id)
+                      .correlate(Case).scalar_subquery())
+    plan_review = (select(SafetyPlan.review_on).where(SafetyPlan.case_id == Case.id,
+                                                      SafetyPlan.version_number == latest_version)
                    .correlate(Case).scalar_subquery())
-    query = (select(Case, coordinator).where(Case.status == CaseStatus.OPEN)
-             .options(selectinload(Case.municipality)).order_by(Case.reference))
-    if not everything:
+    task_or_far = func.coalesce(next_task, literal(FAR_FUTURE, Date))
+    plan_or_far = func.coalesce(plan_review, literal(FAR_FUTURE, Date))
+    next_deadline = when((task_or_far < plan_or_far, task_or_far), else_=plan_or_far)
+
+    query = select(Case, coordinator_name.label("coordinator"), next_task.label("next_task"),
+                   overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"),
+                   next_deadline.label("next_deadline")).where(Case.status == CaseStatus.OPEN)
+    if not criteria.everything:
         mine = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
         query = query.where(Case.id.in_(mine))
-    return [(case, name) for case, name in db.session.execute(query)]
+    if criteria.phase is not None:
+        query = query.where(Case.phase == criteria.phase)
+    if criteria.ave_level is not None:
+        query = query.where(Case.ave_level == criteria.ave_level)
+    if criteria.municipality_id is not None:
+        query = query.where(Case.municipality_id == criteria.municipality_id)
+    if criteria.coordinator_id is not None:
+        query = query.where(coordinator_id == criteria.coordinator_id)
+    if criteria.overdue_only:
+        query = query.where(or_(overdue_tasks > 0, plan_review.is_(None), plan_review < day))
+
+    from ..reference.models import Municipality
+    order_columns = {
+        "reference": Case.reference, "phase": Case.phase, "ave": Case.ave_level,
+        # More days in the phase means an earlier phase_since.
+        "days": Case.phase_since if criteria.descending else Case.phase_since.desc(),
+        "deadline": next_deadline, "coordinator": coordinator_name,
+        "municipality": select(Municipality.name).where(Municipality.id == Case.municipality_id)
+        .correlate(Case).scalar_subquery(),
+    }
+    sort_key = SORTS.get(criteria.sort, "deadline")
+    order = order_columns[sort_key]
+    if sort_key != "days" and criteria.descending:
+        order = order.desc()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page_number = max(1, min(criteria.page, max(1, -(-total // PAGE_SIZE))))
+    result = db.session.execute(query.options(selectinload(Case.municipality))
+                                .order_by(order, Case.reference).limit(PAGE_SIZE)
+                                .offset((page_number - 1) * PAGE_SIZE)).all()
+    rows = [_row(r, day, ave_band_days) for r in result]
+    return CaseloadPage(rows=rows, total=total, number=page_number)
 
 
-def team_of(case: Case) -> list[TeamMembership]:
-    day = today()
+def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
+    case = result.Case
+    deadline = result.next_deadline if result.next_deadline != FAR_FUTURE else None
+    row = CaseloadRow(case=case, coordinator=result.coordinator,
+                      days_in_phase=(utcnow() - case.phase_since).days, next_task_due=result.next_task,
+                      plan_review_on=result.plan_review, next_deadline=deadline,
+                      overdue_tasks=result.overdue_tasks or 0)
+    row.flags = attention_flags(case, overdue_tasks=row.overdue_tasks, plan_review_on=row.plan_review_on,
+                                day=day, ave_band_days=ave_band_days)
+    return row
+
+
+def attention_flags(case: Case, *, overdue_tasks: int, plan_review_on: date | None, day: date,
+                    ave_band_days: int) -> list[str]:
+    """Short Dutch flags for what needs attention; no personal data."""
+    flags = []
+    if overdue_tasks:
+        flags.append(f"{overdue_tasks} {'taak' if overdue_tasks == 1 else 'taken'} over datum")
+    if plan_review_on is None:
+        flags.append("Geen veiligheidsplan")
+    elif plan_review_on < day:
+        flags.append("Veiligheidsplan niet meer actueel")
+    if ave_outside_band_too_long(case, ave_band_days):
+        flags.append(f"AVE {case.ave_level} langer dan {ave_band_days} dagen buiten AVE 3-4")
+    return flags
+
+
+def ave_outside_band_too_long(case: Case, days: int) -> bool:
+    outside = not MDA_BAND[0] <= case.ave_level <= MDA_BAND[1]
+    return outside and utcnow() - case.ave_since > timedelta(days=days)
+
+
+def team_of(case: Case, day: date | None = None) -> list[TeamMembership]:
+    day = day or today()
     return list(db.session.scalars(
         select(TeamMembership).where(TeamMembership.case_id == case.id, _running_on(day))
         .order_by(TeamMembership.team_role, TeamMembership.started_on)))
 
 
+def team_history(case: Case) -> list[TeamMembership]:
+    return list(db.session.scalars(select(TeamMembership).where(TeamMembership.case_id == case.id)
+                                   .order_by(TeamMembership.started_on.desc(), TeamMembership.id.desc())))
+
+
 def persons_of(case: Case) -> list[Person]:
     return list(db.session.scalars(select(Person).where(Person.case_id == case.id).order_by(Person.id)))
+
+
+def coordinators_for_filter() -> Sequence[User]:
+    from ..accounts.models import Role, UserRole
+    return db.session.scalars(select(User).join(UserRole).where(UserRole.role == Role.COORDINATOR, User.active)
+                              .order_by(User.display_name)).all()

@@ -5,12 +5,12 @@ from flask import current_app
 
 CASE_TABS: list[tuple[str, str]] = [
     ("cases.detail", "Overzicht"),
-    ("cases.people", "Cliëntsysteem"),
+    ("people.index", "Cliëntsysteem"),
     ("cases.track", "Fasen en AVE"),
-    ("cases.team", "Team"),
-    ("cases.safety", "Veiligheidsplan en taxaties"),
-    ("cases.journal", "Journaal en taken"),
-    ("cases.participation", "Participatie"),
+    ("teams.index", "Team"),
+    ("safety.index", "Veiligheidsplan en taxaties"),
+    ("journal.index", "Journaal en taken"),
+    ("journal.participation", "Participatie"),
     ("huisverbod.case_orders", "Huisverboden"),
 ]
 
@@ -22,4 +22,7 @@ def available_tabs() -> list[tuple[str, str]]:
 def render_case(template: str, case: "Case", active_tab: str, **context: object) -> str:  # noqa: F821
     """Render a page of the case file with its header and tabs."""
     from flask import render_template
+
+    from .models import Phase
+    context.setdefault("phases", list(Phase))
     return render_template(template, case=case, active_tab=active_tab, case_tabs=available_tabs(), **context)

@@ -1,36 +1,178 @@
-"""The caseload and the case file. Views load, authorise (``@requires``), audit and render."""
+"""The caseload, the case overview and the case's track (phase, AVE, closing).
+
+Each view: load and authorise (``@requires``), validate the form, call the operation,
+audit, respond. The request commits once (mda.web).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.trail import record
+from ..db import db
+from ..errors import DomainError, StaleVersion
+from ..forms import show_domain_error
+from ..organisations.models import OrganisationKind
+from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
-from .models import Case
-from .queries import caseload, load_case, persons_of, team_of
+from ..timeutil import today
+from . import operations
+from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
+from .models import Case, CaseStatusChange, ClosureReason, Phase
+from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
+from .tabs import render_case
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
+
+ViewResult = Response | str | tuple[str, int]
+
+
+def _settings():  # noqa: ANN202
+    return current_app.extensions["mda.settings"]
 
 
 @blueprint.route("/")
 @requires(Permission.CASELOAD_OWN)
 def index() -> str:
+    from flask import render_template
     account = current_account()
-    everything = request.args.get("alle") == "1" and may(account, Permission.CASELOAD_ALL)
-    rows = caseload(account, everything=everything)
-    return render_template("cases/index.html", rows=rows, everything=everything,
-                           may_see_all=may(account, Permission.CASELOAD_ALL))
+    form = CaseloadFilterForm(formdata=request.args)
+    form.gemeente.choices = [("", "Alle gemeenten")] + [
+        (str(m.id), m.name) for m in db.session.query(Municipality).order_by(Municipality.name)]
+    form.coordinator.choices = [("", "Alle coördinatoren")] + [
+        (str(u.id), u.display_name) for u in coordinators_for_filter()]
+    form.validate()
+    may_see_all = may(account, Permission.CASELOAD_ALL)
+    criteria = CaseloadFilter(
+        everything=bool(form.alle.data) and may_see_all,
+        phase=Phase(form.fase.data) if form.fase.data and not form.fase.errors else None,
+        ave_level=int(form.ave.data) if form.ave.data and not form.ave.errors else None,
+        municipality_id=int(form.gemeente.data) if form.gemeente.data and not form.gemeente.errors else None,
+        coordinator_id=int(form.coordinator.data) if form.coordinator.data and not form.coordinator.errors else None,
+        overdue_only=bool(form.achterstallig.data), sort=form.sorteer.data or "deadline",
+        descending=bool(form.aflopend.data), page=request.args.get("pagina", default=1, type=int) or 1)
+    page = caseload(account, criteria, ave_band_days=_settings().ave_outside_band_days)
+    from ..huisverbod.queries import alerts_for_cases
+    # Huisverbod alerts go to the coordinator of the case (and the team lead), not to every expert on it.
+    alerts = alerts_for_cases([row.case.id for row in page.rows], for_user=account)
+    args = {key: value for key, value in request.args.items() if key != "pagina"}
+    return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
+                           alerts=alerts, args=args, today=today())
+
+
+def _audit_case_page(case: Case, page: str) -> None:
+    record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
+           detail=page)
 
 
 @blueprint.route("/<int:case_id>")
 @requires(Permission.CASE_VIEW, load=load_case)
 def detail(target: Case, case_id: int) -> str:
+    from ..safety.queries import current_plan, latest_plan
+    from ..journal.queries import open_tasks
+    _audit_case_page(target, "overzicht")
+    plan = latest_plan(target)
+    day = today()
+    tasks = open_tasks(target)
+    flags = attention_flags(target, overdue_tasks=sum(1 for t in tasks if t.is_overdue_on(day)),
+                            plan_review_on=plan.review_on if plan else None, day=day,
+                            ave_band_days=_settings().ave_outside_band_days)
+    from ..huisverbod.queries import alerts_for_cases
+    return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
+                       current=current_plan(target, day), tasks=tasks[:5], flags=flags,
+                       alerts=alerts_for_cases([target.id]).get(target.id, []), day=day)
+
+
+def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    _audit_case_page(case, "fasen en AVE")
+    version = {"version": case.version}
+    following = list(Phase)[min(case.phase.position + 1, len(Phase) - 1)]
+    forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version, "phase": following.value}))
+    forms.setdefault("ave_form", AveForm(formdata=None, data={**version, "ave_level": case.ave_level}))
+    forms.setdefault("close_form", CloseForm(formdata=None, data=version))
+    forms.setdefault("reopen_form", ReopenForm(formdata=None, data=version))
+    status_changes = db.session.query(CaseStatusChange).filter_by(case_id=case.id) \
+        .order_by(CaseStatusChange.changed_at.desc()).all()
     account = current_account()
-    persons = persons_of(target)
-    # The read is recorded before the page is returned: no unlogged view of personal data.
-    record(AuditAction.READ, by=account, case_id=target.id, object_type="case", object_id=target.id,
-           detail="dossier ingezien")
-    for person in persons:
-        record(AuditAction.READ, by=account, case_id=target.id, person_id=person.id, object_type="person",
-               object_id=person.id)
-    return render_template("cases/detail.html", case=target, persons=persons, team=team_of(target))
+    return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_EDIT, case),
+                       status_changes=status_changes, phases=list(Phase), **forms), status
+
+
+@blueprint.route("/<int:case_id>/fasen")
+@requires(Permission.CASE_VIEW, load=load_case)
+def track(target: Case, case_id: int) -> tuple[str, int]:
+    return _track_page(target)
+
+
+def _conflict(case: Case, form) -> None:  # noqa: ANN001
+    """A stale form: say so, and show what the case looks like now. Nothing was saved."""
+    db.session.rollback()
+    db.session.refresh(case)
+    latest = max([*case.phase_changes, *case.ave_changes], key=lambda change: change.changed_at, default=None)
+    who = f" Laatste wijziging: {latest.changed_by.display_name}, {latest.changed_at:%d-%m-%Y %H:%M} UTC." \
+        if latest else ""
+    form.version.errors = [f"{StaleVersion().message} Nu: fase {case.phase.label}, AVE {case.ave_level}, "
+                           f"status {case.status.label}.{who}"]
+    form.version.data = case.version
+
+
+def _apply(case: Case, form, fallback: str, action) -> bool:  # noqa: ANN001
+    """Run ``action``; on a conflict or a refused rule put the message on the form. True when done."""
+    try:
+        action()
+    except StaleVersion:
+        _conflict(case, form)
+        return False
+    except DomainError as exc:
+        show_domain_error(form, exc, fallback)
+        return False
+    return True
+
+
+@blueprint.route("/<int:case_id>/fase", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def move_phase(target: Case, case_id: int) -> ViewResult:
+    form = PhaseForm()
+    if form.validate() and _apply(target, form, "phase", lambda: operations.move_phase(
+            target, Phase(form.phase.data), by=current_account(), reason=form.reason.data,
+            no_diagnostics_reason=form.no_diagnostics_reason.data, expected_version=form.version.data)):
+        flash(f"De casus staat nu in de fase {target.phase.label}.")
+        return redirect(url_for(".track", case_id=target.id))
+    return _track_page(target, 422, phase_form=form)
+
+
+@blueprint.route("/<int:case_id>/ave", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def change_ave(target: Case, case_id: int) -> ViewResult:
+    form = AveForm()
+    if form.validate() and _apply(target, form, "ave_level", lambda: operations.change_ave_level(
+            target, form.ave_level.data, by=current_account(), reason=form.reason.data,
+            expected_version=form.version.data)):
+        flash(f"De casus staat nu op AVE {target.ave_level}.")
+        return redirect(url_for(".track", case_id=target.id))
+    return _track_page(target, 422, ave_form=form)
+
+
+@blueprint.route("/<int:case_id>/afsluiten", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def close(target: Case, case_id: int) -> ViewResult:
+    form = CloseForm()
+    if form.validate() and _apply(target, form, "closure_reason", lambda: operations.close_case(
+            target, closure_reason=ClosureReason(form.closure_reason.data),
+            receiving_party=OrganisationKind(form.receiving_party.data), receiving_name=form.receiving_name.data,
+            note=form.note.data, by=current_account(), expected_version=form.version.data)):
+        flash("De casus is afgesloten en overgedragen.")
+        return redirect(url_for(".track", case_id=target.id))
+    return _track_page(target, 422, close_form=form)
+
+
+@blueprint.route("/<int:case_id>/heropenen", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def reopen(target: Case, case_id: int) -> ViewResult:
+    form = ReopenForm()
+    if form.validate() and _apply(target, form, "reason", lambda: operations.reopen_case(
+            target, reason=form.reason.data, by=current_account(), expected_version=form.version.data)):
+        flash("De casus is heropend.")
+        return redirect(url_for(".track", case_id=target.id))
+    return _track_page(target, 422, reopen_form=form)

@@ -9,7 +9,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput
-from .models import JournalEntry, JournalKind, Task
+from .models import JournalEntry, JournalKind, ParticipationRecord, Task
 
 
 def write_journal_entry(case: Case, *, kind: JournalKind, occurred_at: datetime, body: str,
@@ -33,3 +33,27 @@ def add_task(case: Case, *, description: str, owner: User, due_on: date, by: Use
     db.session.flush()
     record(AuditAction.CREATE, by=by, case_id=case.id, object_type="task", object_id=task.id)
     return task
+
+
+def complete_task(task: Task, *, by: User, expected_version: int) -> None:
+    from ..errors import StaleVersion
+    from ..timeutil import utcnow
+    if int(expected_version) != task.version:
+        raise StaleVersion("Deze taak is intussen door iemand anders gewijzigd. Bekijk de taak opnieuw.")
+    if task.done_at is not None:
+        raise InvalidInput("Deze taak is al afgerond.", field="version")
+    task.done_at = utcnow()
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=task.case_id, object_type="task", object_id=task.id, detail="afgerond")
+
+
+def record_participation(case: Case, *, recorded_on: date, informed: str | None, decided_along: str | None,
+                         own_view: str | None, by: User) -> ParticipationRecord:
+    if not any(text and text.strip() for text in (informed, decided_along, own_view)):
+        raise InvalidInput("Vul minstens één van de drie vragen in.", field="informed")
+    entry = ParticipationRecord(case_id=case.id, recorded_on=recorded_on, recorded_by_id=by.id)
+    entry.informed, entry.decided_along, entry.own_view = informed, decided_along, own_view
+    db.session.add(entry)
+    db.session.flush()
+    record(AuditAction.CREATE, by=by, case_id=case.id, object_type="participation_record", object_id=entry.id)
+    return entry

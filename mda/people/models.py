@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -68,6 +68,10 @@ class Person(RowKeyMixin, Base):
     # Blind indexes: look a person up by BSN, or by name plus birth date, without decrypting.
     bsn_index: Mapped[str | None] = mapped_column(String(64), index=True)
     name_birth_index: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     relations: Mapped[list["PersonRelation"]] = relationship(
         foreign_keys="PersonRelation.person_id", cascade="all, delete-orphan", back_populates="person")

@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
+from ..errors import InvalidInput
 from ..security.fields import blind_index
 from .identity import GenderCategory, validate_bsn
 from .models import Person, PersonRelation, PersonRole, RelationKind
@@ -32,8 +34,12 @@ def add_person(case: Case, *, role: PersonRole, by: User, name: str | None = Non
 
 def relate(person: Person, other: Person, kind: RelationKind, *, by: User) -> PersonRelation:
     relation = PersonRelation(person_id=person.id, other_person_id=other.id, kind=kind)
-    db.session.add(relation)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # the unique constraint decides, not a check before
+            db.session.add(relation)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise InvalidInput("Deze relatie is al vastgelegd.", field="kind") from exc
     record(AuditAction.CHANGE, by=by, case_id=person.case_id, person_id=person.id,
            object_type="person_relation", object_id=relation.id)
     return relation
@@ -47,3 +53,28 @@ def find_by_bsn(bsn: str) -> list[Person]:
 def find_by_name_and_birth_date(name: str, birth_date: date) -> list[Person]:
     digest = blind_index().name_and_birth_date(name, birth_date)
     return list(db.session.scalars(select(Person).where(Person.name_birth_index == digest)))
+
+
+EDITABLE_FIELDS = ("name", "bsn", "date_of_birth", "address", "phone", "notes")
+
+
+def update_person(person: Person, *, by: User, expected_version: int, role: PersonRole,
+                  gender: GenderCategory, **fields: object) -> list[str]:
+    """Apply an edit made on the version the user saw; returns the names of changed fields."""
+    from ..errors import StaleVersion
+
+    if int(expected_version) != person.version:
+        raise StaleVersion()
+    changed = [name for name in EDITABLE_FIELDS if name in fields and (fields[name] or None) != getattr(person, name)]
+    # Validation runs in the setters; the caller rolls back if one refuses.
+    for name in changed:
+        setattr(person, name, fields[name])
+    if person.role != role:
+        person.role, changed = role, [*changed, "role"]
+    if person.gender != gender:
+        person.gender, changed = gender, [*changed, "gender"]
+    db.session.flush()
+    if changed:
+        record(AuditAction.CHANGE, by=by, case_id=person.case_id, person_id=person.id, object_type="person",
+               object_id=person.id, detail="gewijzigd: " + ",".join(changed))
+    return changed

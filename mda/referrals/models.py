@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..cases.models import IntakeRoute
+from ..organisations.models import Organisation
+from ..reference.models import Municipality
 from ..db import Base, UtcDateTime
 from ..enums import LabelledEnum, enum_column_type
 from ..security.fields import EncryptedField, RowKeyMixin, ciphertext_column
@@ -53,11 +56,14 @@ class Referral(RowKeyMixin, Base):
         CheckConstraint("status <> 'accepted' OR case_id IS NOT NULL", name="accepted_has_case"),
         CheckConstraint("status <> 'redirected' OR redirected_to IS NOT NULL", name="redirect_has_target"),
         CheckConstraint("current_ave_level IS NULL OR current_ave_level BETWEEN 1 AND 5", name="ave_range"),
+        # Written by a Veilig Thuis user in the web form, or by a registration system through the API.
+        CheckConstraint("created_by_id IS NOT NULL OR api_token_id IS NOT NULL", name="has_author"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     intake_route: Mapped[IntakeRoute] = mapped_column(enum_column_type(IntakeRoute, "referral_route"),
                                                       default=IntakeRoute.ACTIE_OVERLEG)
@@ -68,6 +74,8 @@ class Referral(RowKeyMixin, Base):
     violence_forms: Mapped[list[str]] = mapped_column(JSON, default=list)
     urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency, "urgency"), default=Urgency.NORMAL)
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
+    # The local team that asked for coordination (intake route "regieverzoek lokaal team via VT").
+    requesting_team_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     current_ave_level: Mapped[int | None] = mapped_column(Integer)
     house_ban_situation: Mapped[HouseBanSituation] = mapped_column(
         enum_column_type(HouseBanSituation, "house_ban_situation"), default=HouseBanSituation.NONE)
@@ -87,7 +95,11 @@ class Referral(RowKeyMixin, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    persons: Mapped[list["Person"]] = relationship(foreign_keys="Person.referral_id")  # noqa: F821
+    persons: Mapped[list["Person"]] = relationship(foreign_keys="Person.referral_id",  # noqa: F821
+                                                   order_by="Person.id", viewonly=True)
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    requesting_team: Mapped[Organisation | None] = relationship(foreign_keys=[requesting_team_id])
+    municipality: Mapped[Municipality | None] = relationship()
 
 
 class ConsultationQuestion(RowKeyMixin, Base):
@@ -114,3 +126,42 @@ class ConsultationQuestion(RowKeyMixin, Base):
     escalation_advised: Mapped[bool] = mapped_column(Boolean, default=False)
     led_to_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    asking_organisation: Mapped[Organisation] = relationship()
+    municipality: Mapped[Municipality] = relationship()
+    advised_by: Mapped[User | None] = relationship(foreign_keys=[advised_by_id])
+
+
+class ApiToken(Base):
+    """A key with which one organisation's registration system submits referrals.
+
+    Only the SHA-256 digest is stored: the token is 256 random bits, so a plain digest cannot be
+    reversed by guessing, and a copy of the database alone does not let anyone submit. The token
+    itself is shown once, when it is issued.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    label: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so an administrator can tell keys apart; far too short to be of use.
+    token_prefix: Mapped[str] = mapped_column(String(12))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -8,6 +8,7 @@ templates and views never decide access themselves.
 from __future__ import annotations
 
 import enum
+import inspect
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
@@ -103,8 +104,9 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
 
 
 def _may_on_referral(user: User, permission: Permission, referral: Referral) -> bool:
-    if user.has_role(Role.TEAM_LEAD) and permission in (P.REFERRAL_VIEW, P.REFERRAL_TRIAGE):
-        return True
+    if user.has_role(Role.TEAM_LEAD) and permission in (P.REFERRAL_VIEW, P.REFERRAL_TRIAGE) \
+            and referral.status != ReferralStatus.DRAFT:
+        return True  # a draft is Veilig Thuis's own until it is submitted
     # Veilig Thuis sees the referrals of its own organisation, never the case behind them,
     # and edits them only while they are drafts.
     own = (user.has_role(Role.VT_REFERRER) and user.organisation_id is not None
@@ -126,6 +128,8 @@ def requires(permission: Permission, load: Callable[..., Any] | None = None) -> 
     target object first; a missing object, or one the user may not see, answers 404 so that
     ids cannot be probed. The loaded object is passed to the view as ``target``."""
 
+    load_arguments = frozenset(inspect.signature(load).parameters) if load else frozenset()
+
     def decorate(view: View) -> View:
         @wraps(view)
         def guarded(**kwargs: Any) -> Any:
@@ -134,7 +138,7 @@ def requires(permission: Permission, load: Callable[..., Any] | None = None) -> 
                 if not may(account, permission):
                     abort(403)
                 return view(**kwargs)
-            target = load(**kwargs)
+            target = load(**{name: value for name, value in kwargs.items() if name in load_arguments})
             if target is None or not may(account, permission, target):
                 _record_refusal(account, target)
                 abort(404)

@@ -1,0 +1,241 @@
+"""Reads for the deadlines view, the alerts on the caseload and the case file, and the
+timeline of one order. Nothing here decrypts, and no alert text carries personal data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..cases.models import Case
+from ..db import db
+from ..security.policy import Permission, may
+from ..teams.models import TeamMembership, TeamRole
+from ..timeutil import AMSTERDAM, today, utcnow
+from . import deadlines
+from .deadlines import format_local, format_remaining
+from .models import RUNNING_STATUSES, HouseBan, HouseBanEventKind, HouseBanStatus, OrderForm
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags of a running order
+
+@dataclass(frozen=True)
+class Flag:
+    code: str       # expires_soon | extension_undecided | reachability_overdue | not_written_up
+    text: str       # short Dutch text, no personal data
+    urgent: bool    # shown as danger, otherwise as warning
+
+
+def flags_of(ban: HouseBan, now: datetime) -> list[Flag]:
+    """What needs attention on an order that runs at ``now``."""
+    if not ban.is_running_at(now):
+        return []
+    flags = []
+    remaining = ban.ends_at - now
+    if remaining <= deadlines.URGENT_WINDOW:
+        flags.append(Flag("expires_soon", f"Huisverbod loopt af binnen 48 uur ({format_local(ban.ends_at)})", True))
+    if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+        flags.append(Flag("extension_undecided",
+                          f"Verlenging huisverbod: nog geen besluit (vóór {format_local(ban.ends_at)})",
+                          remaining <= deadlines.URGENT_WINDOW))
+    if ban.reachability_stated_at is None and now >= deadlines.reachability_due(ban.imposed_at):
+        flags.append(Flag("reachability_overdue", "Bereikbaarheid uithuisgeplaatste niet binnen 24 uur opgegeven",
+                          True))
+    if ban.form == OrderForm.ORAL and ban.written_up_at is None:
+        flags.append(Flag("not_written_up", "Mondeling huisverbod nog niet op schrift gesteld", False))
+    return flags
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One running order in the deadlines view: no names, only the case reference."""
+
+    ban: HouseBan
+    case_reference: str
+    municipality: str
+    remaining: timedelta
+    flags: list[Flag]
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.ban.ends_at
+
+    @property
+    def remaining_text(self) -> str:
+        return format_remaining(self.remaining)
+
+    @property
+    def expires_soon(self) -> bool:
+        return any(flag.code == "expires_soon" for flag in self.flags)
+
+    @property
+    def extension_undecided(self) -> bool:
+        return any(flag.code == "extension_undecided" for flag in self.flags)
+
+    @property
+    def reachability_overdue(self) -> bool:
+        return any(flag.code == "reachability_overdue" for flag in self.flags)
+
+    @property
+    def urgent(self) -> bool:
+        return any(flag.urgent for flag in self.flags)
+
+
+def _running(now: datetime):  # noqa: ANN202 - a SQL expression
+    return HouseBan.status.in_(RUNNING_STATUSES) & (HouseBan.ends_at > now) & (HouseBan.imposed_at <= now)
+
+
+def _coordinated_by(user: User, day: date):  # noqa: ANN202 - a SQL expression
+    return select(TeamMembership.case_id).where(
+        TeamMembership.user_id == user.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+        TeamMembership.started_on <= day,
+        TeamMembership.ended_on.is_(None) | (TeamMembership.ended_on > day))
+
+
+def running_orders_for(user: User, now: datetime | None = None) -> list[OrderRow]:
+    """Running orders the user answers for, least time left first: a team lead sees all of
+    them, a coordinator those on the cases they coordinate now, anyone else none."""
+    now = now or utcnow()
+    if not may(user, Permission.HOUSE_BANS_OVERVIEW):
+        return []
+    query = (select(HouseBan).where(_running(now))
+             .options(selectinload(HouseBan.case).selectinload(Case.municipality),
+                      selectinload(HouseBan.municipality))
+             .order_by(HouseBan.ends_at, HouseBan.id))
+    if not may(user, Permission.CASELOAD_ALL):
+        query = query.where(HouseBan.case_id.in_(_coordinated_by(user, today())))
+    return [OrderRow(ban=ban, case_reference=ban.case.reference, municipality=ban.municipality.name,
+                     remaining=ban.ends_at - now, flags=flags_of(ban, now))
+            for ban in db.session.scalars(query)]
+
+
+def alerts_for_cases(case_ids: Iterable[int], *, for_user: User | None = None,
+                     now: datetime | None = None) -> dict[int, list[str]]:
+    """Short Dutch alert texts per case, for the caseload and the case file.
+
+    With ``for_user``, only the cases that user coordinates now (or all, for a team lead):
+    so the caseload alerts the coordinator of the case and nobody else on it.
+    """
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    now = now or utcnow()
+    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(ids)).order_by(HouseBan.ends_at)
+    if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
+        query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
+    alerts: dict[int, list[str]] = {}
+    for ban in db.session.scalars(query):
+        texts = [flag.text for flag in flags_of(ban, now)]
+        if texts:
+            alerts.setdefault(ban.case_id, []).extend(texts)
+    return alerts
+
+
+# ---------------------------------------------------------------------------------------------
+# The orders of one case and their timeline
+
+def orders_of_case(case: Case) -> list[HouseBan]:
+    return list(db.session.scalars(
+        select(HouseBan).where(HouseBan.case_id == case.id)
+        .options(selectinload(HouseBan.protected), selectinload(HouseBan.events),
+                 selectinload(HouseBan.appeals), selectinload(HouseBan.breaches))
+        .order_by(HouseBan.imposed_at.desc(), HouseBan.id.desc())))
+
+
+@dataclass
+class TimelineItem:
+    moment: datetime            # for ordering; a date-only item sorts at the start of its day
+    label: str
+    kind: str                   # "event" or "deadline"
+    state: str = "done"         # done | upcoming | due_soon | overdue | met
+    when: str = ""              # as shown: dd-mm-jjjj HH:MM, or dd-mm-jjjj for a date
+    who: str | None = None
+    note: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _day_start(day: date) -> datetime:
+    return deadlines.local_to_utc(datetime(day.year, day.month, day.day))
+
+
+def _deadline(moment: datetime, label: str, now: datetime, *, active: bool, met_at: datetime | None = None,
+              when: str | None = None, note: str | None = None) -> TimelineItem:
+    """A computed deadline. ``met_at``: when it was met (on time or late); ``active``: whether
+    it still matters (an order that has ended has no open deadlines)."""
+    if met_at is not None:
+        state = "met" if met_at <= moment else "late"
+    elif not active:
+        state = "done"
+    elif moment <= now:
+        state = "overdue"
+    elif moment - now <= deadlines.URGENT_WINDOW:
+        state = "due_soon"
+    else:
+        state = "upcoming"
+    return TimelineItem(moment=moment, label=label, kind="deadline", state=state,
+                        when=when or format_local(moment), note=note)
+
+
+def timeline(ban: HouseBan, now: datetime | None = None) -> list[TimelineItem]:
+    """The events of an order and its computed deadlines, in time order."""
+    now = now or utcnow()
+    d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+    running = ban.is_running_at(now)
+    items: list[TimelineItem] = []
+
+    for event in ban.events:
+        who = event.recorded_by.display_name if event.recorded_by is not None else "Systeem"
+        note_parts = [part for part in (event.decided_by and f"Besluit: {event.decided_by.label}",
+                                        event.new_end and f"Einde: {format_local(event.new_end)}",
+                                        event.note) if part]
+        # An appeal is known by its date only.
+        when = (event.occurred_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y")
+                if event.kind == HouseBanEventKind.APPEAL_FILED else format_local(event.occurred_at))
+        items.append(TimelineItem(moment=event.occurred_at, label=event.kind.label, kind="event", when=when, who=who,
+                                  note="; ".join(note_parts) or None,
+                                  extra={"recorded": format_local(event.recorded_at)}))
+
+    items.append(_deadline(d.reachability_due, "Bereikbaarheid uithuisgeplaatste uiterlijk opgegeven (24 uur)",
+                           now, active=running, met_at=ban.reachability_stated_at))
+    if running and ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+        items.append(_deadline(d.extension_decision_due, "Besluit over verlenging uiterlijk vóór", now,
+                               active=True))
+    if ban.ends_at == d.initial_end:
+        items.append(_deadline(d.initial_end, "Einde na tien dagen", now, active=running))
+    else:
+        items.append(_deadline(d.initial_end, "Einde na tien dagen (vóór verlenging)", now, active=False))
+        items.append(_deadline(ban.ends_at, "Einde na verlenging", now, active=running))
+    if running and ban.ends_at < d.latest_extended_end:
+        items.append(_deadline(d.latest_extended_end, "Uiterste einde bij verlenging (28 dagen)", now,
+                               active=True))
+    day = today()
+    for appeal in ban.appeals:
+        relief = "Met verzoek om voorlopige voorziening" if appeal.provisional_relief else None
+        if appeal.hearing_on is not None:
+            hearing = _day_start(appeal.hearing_on)
+            items.append(_deadline(hearing, "Zitting bij de rechter", now,
+                                   active=appeal.ruling is None and appeal.hearing_on >= day,
+                                   when=appeal.hearing_on.strftime("%d-%m-%Y"), note=relief))
+        elif appeal.ruling is None:
+            items.append(TimelineItem(moment=_day_start(appeal.filed_on), label="Zitting bij de rechter",
+                                      kind="deadline", state="unplanned", when="nog niet gepland", note=relief))
+    cm_end = ban.casemanagement_until
+    items.append(_deadline(_day_start(cm_end), "Einde casemanagement (één jaar)", now,
+                           active=ban.casemanagement_ended_at is None, when=cm_end.strftime("%d-%m-%Y")))
+    items.sort(key=lambda item: (item.moment, 0 if item.kind == "event" else 1))
+    return items
+
+
+STATE_LABELS = {
+    "done": ("Voorbij", "text-bg-secondary"),
+    "met": ("Op tijd", "text-bg-success"),
+    "late": ("Te laat", "text-bg-warning"),
+    "overdue": ("Verstreken", "text-bg-danger"),
+    "due_soon": ("Binnen 48 uur", "text-bg-danger"),
+    "upcoming": ("Gepland", "text-bg-info"),
+    "unplanned": ("Nog niet gepland", "text-bg-warning"),
+}

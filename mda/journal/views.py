@@ -1,0 +1,141 @@
+"""The journal of contacts and actions, tasks, and the participation of the family."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from ..accounts.models import User
+from ..audit.models import AuditAction
+from ..audit.trail import record
+from ..cases.models import Case
+from ..cases.operations import check_open, touch
+from ..cases.queries import load_case, team_of
+from ..cases.tabs import render_case
+from ..db import db
+from ..errors import DomainError, InvalidInput, StaleVersion
+from ..forms import submitted_and_done
+from ..security.policy import Permission, current_account, may, requires
+from ..timeutil import AMSTERDAM, today, utcnow
+from .forms import JournalEntryForm, ParticipationForm, TaskDoneForm, TaskForm
+from .models import JournalKind, Task
+from .operations import add_task, complete_task, record_participation, write_journal_entry
+from .queries import done_tasks, journal_of, open_tasks, participation_of
+
+blueprint = Blueprint("journal", __name__, url_prefix="/casussen/<int:case_id>")
+
+
+def _task_form(case: Case, submitted: bool = False) -> TaskForm:
+    form = TaskForm() if submitted else TaskForm(formdata=None, data={"owner": current_account().id})
+    form.owner.choices = [(member.user_id, member.user.display_name) for member in team_of(case)]
+    return form
+
+
+def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
+           detail="journaal en taken")
+    forms.setdefault("entry_form", JournalEntryForm(formdata=None, data={
+        "occurred_at": utcnow().astimezone(AMSTERDAM).replace(tzinfo=None, second=0, microsecond=0)}))
+    forms.setdefault("task_form", _task_form(case))
+    return render_case("journal/index.html", case, "journal.index", entries=journal_of(case),
+                       open_tasks=open_tasks(case), done_tasks=done_tasks(case), day=today(),
+                       done_form=TaskDoneForm(formdata=None),
+                       may_edit=may(current_account(), Permission.CASE_EDIT, case), **forms), status
+
+
+@blueprint.route("/journaal")
+@requires(Permission.CASE_VIEW, load=load_case)
+def index(target: Case, case_id: int) -> tuple[str, int]:
+    return _page(target)
+
+
+def _local_to_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=AMSTERDAM).astimezone(utcnow().tzinfo)
+
+
+@blueprint.route("/journaal", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def create_entry(target: Case, case_id: int) -> Response | tuple[str, int]:
+    form = JournalEntryForm()
+
+    def write() -> None:
+        check_open(target)
+        occurred_at = _local_to_utc(form.occurred_at.data)
+        if occurred_at > utcnow():
+            raise InvalidInput("Het journaal beschrijft wat gebeurd is: de datum ligt in de toekomst.",
+                               field="occurred_at")
+        write_journal_entry(target, kind=JournalKind(form.kind.data), occurred_at=occurred_at,
+                            body=form.body.data, by=current_account())
+        touch(target)
+
+    if submitted_and_done(form, "body", write):
+        flash("Het journaalbericht is vastgelegd.")
+        return redirect(url_for(".index", case_id=target.id))
+    return _page(target, 422, entry_form=form)
+
+
+@blueprint.route("/taken", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def create_task(target: Case, case_id: int) -> Response | tuple[str, int]:
+    form = _task_form(target, submitted=True)
+
+    def add() -> None:
+        check_open(target)
+        if form.due_on.data < today():
+            raise InvalidInput("De datum ligt in het verleden.", field="due_on")
+        add_task(target, description=form.description.data, owner=db.session.get(User, form.owner.data),
+                 due_on=form.due_on.data, by=current_account())
+        touch(target)
+
+    if submitted_and_done(form, "description", add):
+        flash("De taak is toegevoegd.")
+        return redirect(url_for(".index", case_id=target.id))
+    return _page(target, 422, task_form=form)
+
+
+@blueprint.route("/taken/<int:task_id>/afronden", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def finish_task(target: Case, case_id: int, task_id: int) -> Response | tuple[str, int]:
+    task = db.session.get(Task, task_id)
+    if task is None or task.case_id != target.id:
+        abort(404)
+    form = TaskDoneForm()
+    if form.validate():
+        try:
+            complete_task(task, by=current_account(), expected_version=form.version.data)
+        except (StaleVersion, DomainError) as exc:
+            db.session.rollback()
+            flash(exc.message)
+        else:
+            flash("De taak is afgerond.")
+    return redirect(url_for(".index", case_id=target.id))
+
+
+@blueprint.route("/participatie", methods=["GET", "POST"])
+@requires(Permission.CASE_VIEW, load=load_case)
+def participation(target: Case, case_id: int) -> Response | tuple[str, int]:
+    account = current_account()
+    may_edit = may(account, Permission.CASE_EDIT, target)
+    form = ParticipationForm() if may_edit else ParticipationForm(formdata=None)
+    status = 200
+    if form.is_submitted():
+        if not may_edit:
+            abort(404)
+        status = 422
+
+        def keep() -> None:
+            check_open(target)
+            record_participation(target, recorded_on=form.recorded_on.data, informed=form.informed.data,
+                                 decided_along=form.decided_along.data, own_view=form.own_view.data, by=account)
+            touch(target)
+
+        if submitted_and_done(form, "informed", keep):
+            flash("De inbreng van het gezin is vastgelegd.")
+            return redirect(url_for(".participation", case_id=target.id))
+    elif form.recorded_on.data is None:
+        form.recorded_on.data = today()
+    record(AuditAction.READ, by=account, case_id=target.id, object_type="case", object_id=target.id,
+           detail="participatie")
+    return render_case("journal/participation.html", target, "journal.participation",
+                       records=participation_of(target), form=form, may_edit=may_edit), status

@@ -1,0 +1,88 @@
+"""The safety plan in versions, and the assessments (veiligheidstaxatie, risicotaxatie, diagnostiek)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from werkzeug.wrappers import Response
+
+from ..audit.models import AuditAction
+from ..audit.trail import record
+from ..cases.models import Case
+from ..cases.operations import check_open, touch
+from ..cases.queries import load_case, team_of
+from ..cases.tabs import render_case
+from ..db import db
+from ..errors import InvalidInput
+from ..forms import submitted_and_done
+from ..accounts.models import User
+from ..security.policy import Permission, current_account, may, requires
+from ..timeutil import today
+from .forms import AssessmentForm, SafetyPlanForm
+from .models import AssessmentKind, RiskLevel
+from .operations import agree_safety_plan, record_assessment
+from .queries import assessments_of, current_plan, plans_of
+
+blueprint = Blueprint("safety", __name__, url_prefix="/casussen/<int:case_id>/veiligheid")
+
+
+def _assessment_form(case: Case, submitted: bool = False) -> AssessmentForm:
+    form = AssessmentForm() if submitted else AssessmentForm(formdata=None, data={"performed_by": current_account().id})
+    # Only the running team can have done it; checked again by validation against these choices.
+    form.performed_by.choices = [(member.user_id, member.user.display_name) for member in team_of(case)]
+    return form
+
+
+def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
+           detail="veiligheidsplan en taxaties")
+    forms.setdefault("plan_form", SafetyPlanForm(formdata=None))
+    forms.setdefault("assessment_form", _assessment_form(case))
+    day = today()
+    return render_case("safety/index.html", case, "safety.index", plans=plans_of(case), current=current_plan(case, day),
+                       assessments=assessments_of(case), day=day,
+                       may_edit=may(current_account(), Permission.CASE_EDIT, case), **forms), status
+
+
+@blueprint.route("/")
+@requires(Permission.CASE_VIEW, load=load_case)
+def index(target: Case, case_id: int) -> tuple[str, int]:
+    return _page(target)
+
+
+@blueprint.route("/plannen", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def create_plan(target: Case, case_id: int) -> Response | tuple[str, int]:
+    form = SafetyPlanForm()
+
+    def agree() -> None:
+        check_open(target)
+        if form.agreed_on.data > today():
+            raise InvalidInput("De afspraken kunnen niet in de toekomst gemaakt zijn.", field="agreed_on")
+        agree_safety_plan(target, agreed_on=form.agreed_on.data, review_on=form.review_on.data,
+                          agreements=form.agreements.data, agreed_by=form.agreed_by.data, by=current_account())
+        touch(target)
+
+    if submitted_and_done(form, "agreements", agree):
+        flash("De nieuwe versie van het veiligheidsplan is vastgelegd.")
+        return redirect(url_for(".index", case_id=target.id))
+    return _page(target, 422, plan_form=form)
+
+
+@blueprint.route("/taxaties", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def create_assessment(target: Case, case_id: int) -> Response | tuple[str, int]:
+    form = _assessment_form(target, submitted=True)
+
+    def assess() -> None:
+        check_open(target)
+        if form.assessed_on.data > today():
+            raise InvalidInput("De datum ligt in de toekomst.", field="assessed_on")
+        record_assessment(target, kind=AssessmentKind(form.kind.data), assessed_on=form.assessed_on.data,
+                          instrument=form.instrument.data, outcome=form.outcome.data,
+                          risk_level=RiskLevel(form.risk_level.data), by=current_account(),
+                          performed_by=db.session.get(User, form.performed_by.data))
+        touch(target)
+
+    if submitted_and_done(form, "outcome", assess):
+        flash("De taxatie is vastgelegd.")
+        return redirect(url_for(".index", case_id=target.id))
+    return _page(target, 422, assessment_form=form)
