@@ -20,6 +20,7 @@ from .people.models import PersonRole, RelationKind
 from .people.operations import add_person, relate
 from .reference.models import Municipality
 from .referrals.models import ConsultationQuestion, Referral, ReferralStatus, Urgency
+from .referrals.operations import add_referral_person, submit
 from .safety.models import AssessmentKind, RiskLevel
 from .safety.operations import agree_safety_plan, record_assessment
 from .teams.models import TeamPhase
@@ -160,15 +161,22 @@ def load_demo_data() -> bool:
                              risk_instrument="RiHG", risk_outcome="Huisverbod geïndiceerd", by=owner)
 
     referrer = users["verwijzer.vt"]
-    for number, status in enumerate((ReferralStatus.SUBMITTED, ReferralStatus.DRAFT)):
+    for number, family in enumerate(("Wachtrij", "Concept")):
         referral = Referral(organisation_id=referrer.organisation_id, created_by_id=referrer.id,
-                            status=status, actie_overleg_on=today() - timedelta(days=2 + number),
+                            status=ReferralStatus.DRAFT, actie_overleg_on=today() - timedelta(days=2 + number),
                             partners_present=["veilig_thuis", "police", "public_prosecutor"],
                             violence_forms=["partner_violence"], urgency=Urgency.URGENT,
-                            municipality_id=municipalities["Venlo"].id, current_ave_level=3,
-                            submitted_at=utcnow() - timedelta(days=1) if status == ReferralStatus.SUBMITTED else None)
+                            municipality_id=municipalities["Venlo"].id, current_ave_level=3)
         referral.reason = "Demo: blijft hangen na het Actie-overleg, langdurige regie nodig."
+        referral.tried_before = "Demo: hulp via het lokale team, twee keer een veiligheidsplan."
         session.add(referral)
+        session.flush()
+        add_referral_person(referral, by=referrer, role="undergoing_violence", name=f"Dana {family}",
+                            bsn=test_bsn(90 + number * 2), date_of_birth=date(1990, 5, 4), gender="female")
+        add_referral_person(referral, by=referrer, role="using_violence", name=f"Erik {family}",
+                            bsn=test_bsn(91 + number * 2), date_of_birth=date(1988, 9, 10), gender="male")
+        if number == 0:
+            submit(referral, by=referrer)
     question = ConsultationQuestion(asked_on=today() - timedelta(days=6),
                                     asking_organisation_id=organisations["Lokaal team Venlo (demo)"].id,
                                     municipality_id=municipalities["Venlo"].id, advised_by_id=lead.id,
