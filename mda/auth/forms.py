@@ -9,11 +9,12 @@ from ..security.passwords import MAX_PASSWORD_LENGTH
 
 class LoginForm(FlaskForm):
     username = StringField("Gebruikersnaam", validators=[DataRequired("Vul uw gebruikersnaam in."),
-                                                          Length(max=80)])
+                                                          Length(max=80, message="Hoogstens 80 tekens.")])
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."),
-                                                        Length(max=MAX_PASSWORD_LENGTH)])
+                                                        Length(max=MAX_PASSWORD_LENGTH,
+                                                               message=f"Hoogstens {MAX_PASSWORD_LENGTH} tekens.")])
 
 
 class CodeForm(FlaskForm):
     code = StringField("Code uit uw authenticator-app",
-                       validators=[DataRequired("Vul de code van 6 cijfers in."), Length(max=12)])
+                       validators=[DataRequired("Vul de code van 6 cijfers in."), Length(max=12, message="Hoogstens 12 tekens.")])
