@@ -1,12 +1,26 @@
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from ..security.policy import Permission, current_account, requires
 
 blueprint = Blueprint("home", __name__)
+
+# The start page offers what the policy lets this user reach (endpoint, permission, title, text).
+START_LINKS = [
+    ("cases.index", "caseload:own", "Casussen", "Mijn casussen: fase, AVE-niveau, deadlines en aandachtspunten."),
+    ("huisverbod.overview", "house-bans:overview", "Huisverboden", "Lopende huisverboden op volgorde van resterende tijd."),
+    ("referrals.triage_index", "referral:triage", "Triage", "Ingediende verwijzingen van Veilig Thuis beoordelen."),
+    ("referrals.index", "referral:create", "Verwijzingen", "Een gezin verwijzen na het Actie-overleg en de status volgen."),
+    ("referrals.consultations_index", "consultation:record", "Consultvragen", "Vragen van lokale teams en het gegeven advies."),
+    ("metrics.dashboard", "metrics:view", "Stuurinformatie", "Geanonimiseerde cijfers over de pilot."),
+    ("admin_users.index", "users:manage", "Gebruikers", "Accounts, rollen en tweestapsverificatie."),
+    ("audit.search", "audit:view", "Audittrail", "Wie zag of wijzigde welke gegevens, en wanneer."),
+    ("lifecycle.index", "audit:view", "Privacyverzoeken", "Inzage- en verwijderverzoeken, bewaartermijnen."),
+]
 
 
 @blueprint.route("/")
 @requires(Permission.SIGNED_IN)
 def index() -> str:
-    return render_template("home/index.html", account=current_account())
+    return render_template("home/index.html", account=current_account(), start_links=START_LINKS,
+                           view_functions=current_app.view_functions)
