@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     from .home.views import blueprint as home_blueprint
     from .accounts.views import blueprint as admin_users_blueprint
     from .cases.views import blueprint as cases_blueprint
+    from .reference.views import blueprint as reference_blueprint
     from .journal.views import blueprint as journal_blueprint
     from .people.views import blueprint as people_blueprint
     from .safety.views import blueprint as safety_blueprint
@@ -76,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(home_blueprint)
     app.register_blueprint(admin_users_blueprint)
     app.register_blueprint(cases_blueprint)
+    app.register_blueprint(reference_blueprint)
     for case_area in (people_blueprint, teams_blueprint, safety_blueprint, journal_blueprint):
         app.register_blueprint(case_area)
     app.context_processor(_policy_for_templates)

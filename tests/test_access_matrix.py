@@ -220,6 +220,13 @@ ROUTES: dict[str, list[Route]] = {
                              ("ruling", "uitspraak"), ("breach", "overtreding"),
                              ("casemanagement_start", "casemanagement-start"),
                              ("casemanagement_end", "casemanagement-einde")]},
+    "reference.index": [Route("GET", lambda w: "/beheer/referentiegegevens", only("admin"))],
+    "reference.create_organisation": [Route("POST", lambda w: "/beheer/organisaties", only("admin"))],
+    "reference.edit_organisation": [
+        Route("GET", lambda w: f"/beheer/organisaties/{w.users['admin'].organisation_id}", only("admin")),
+        Route("POST", lambda w: f"/beheer/organisaties/{w.users['admin'].organisation_id}", only("admin"))],
+    "reference.edit_ave_level": [Route("POST", lambda w: "/beheer/ave-niveaus/3", only("admin"))],
+    "reference.edit_discipline": [Route("POST", lambda w: "/beheer/disciplines/medical", only("admin"))],
     "audit.search": [Route("GET", lambda w: "/audit/", only("privacy"))],
     "audit.export": [Route("GET", lambda w: "/audit/export.csv", only("privacy"))],
     "admin_users.index": [Route("GET", lambda w: "/beheer/gebruikers/", only("admin"))],

@@ -14,6 +14,7 @@ START_LINKS = [
     ("referrals.consultations_index", "consultation:record", "Consultvragen", "Vragen van lokale teams en het gegeven advies."),
     ("metrics.dashboard", "metrics:view", "Stuurinformatie", "Geanonimiseerde cijfers over de pilot."),
     ("admin_users.index", "users:manage", "Gebruikers", "Accounts, rollen en tweestapsverificatie."),
+    ("reference.index", "reference:manage", "Referentiegegevens", "Organisaties, AVE-niveaus, disciplines en gemeenten."),
     ("audit.search", "audit:view", "Audittrail", "Wie zag of wijzigde welke gegevens, en wanneer."),
     ("lifecycle.index", "audit:view", "Privacyverzoeken", "Inzage- en verwijderverzoeken, bewaartermijnen."),
 ]
