@@ -259,6 +259,9 @@ def house_ban_expire() -> None:
     click.echo(f"{len(ended)} huisverbod(en) beëindigd.")
 
 
-COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group)
+from .lifecycle.cli import backup_group, lifecycle_group  # noqa: E402
+
+COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group,
+                  lifecycle_group, backup_group)
 for _group in COMMAND_GROUPS:
     main.add_command(_group)

@@ -16,10 +16,23 @@ SHORT_TEXT = 200
 
 
 class Form(FlaskForm):
-    """Base form: WTForms' own messages (invalid date, not a number, ...) in Dutch."""
+    """Base form: WTForms' own messages (invalid date, not a number, ...) in Dutch.
+
+    A form that shares its page with others sets ``id_prefix``: the posted names stay the same,
+    but every id (and every label's ``for``) becomes unique on the page.
+    """
+
+    id_prefix: str | None = None
 
     class Meta:
         locales = ["nl"]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.id_prefix:
+            for field in self:
+                field.id = f"{self.id_prefix}-{field.id}"
+                field.label.field_id = field.id
 
 
 class VersionedForm(Form):

@@ -84,6 +84,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_localtime, "localtime")
     app.register_blueprint(audit_blueprint)
     app.register_blueprint(huisverbod_blueprint)
+    from .lifecycle.views import blueprint as lifecycle_blueprint
+    app.register_blueprint(lifecycle_blueprint)
+    from .metrics.views import blueprint as metrics_blueprint
+    app.register_blueprint(metrics_blueprint)
     from .referrals.api import api_blueprint as referrals_api_blueprint
     from .referrals.views import blueprint as referrals_blueprint
     app.register_blueprint(referrals_blueprint)
@@ -135,10 +139,17 @@ def _commit_and_harden(response: Response) -> Response:
     # 422 is a form shown again with its errors: the refused change was already rolled back
     # (mda.forms.show_domain_error), and the audit record of showing the page must be kept.
     if response.status_code < 400 or response.status_code == 422:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:
+            # Another request changed the same versioned row (e.g. the case, via touch) between our
+            # read and this commit: nothing was saved; say so instead of answering 500.
+            db.session.rollback()
+            response = current_app.make_response(
+                (render_template("errors/error.html", code=409, message=StaleVersion().message), 409))
     else:
         db.session.rollback()
-    if request.endpoint != "static":
+    if request.endpoint not in ("static", "bootstrap.static"):
         response.headers["Cache-Control"] = "no-store"
     return response
 

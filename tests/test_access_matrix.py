@@ -298,6 +298,29 @@ ROUTES: dict[str, list[Route]] = {
     # No session counts here: without an API key everyone, signed in or not, gets 401.
     "referrals_api.submit_referral": [Route("POST", lambda w: "/api/v1/verwijzingen", frozenset(ROLES),
                                             public=True, public_statuses=(401,))],
+    # Stuurinformatie: suppressed aggregates for the steering group and the team lead.
+    "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/", only("steering", "team_lead"))],
+    "metrics.report": [Route("GET", lambda w: "/stuurinformatie/rapport", only("steering", "team_lead"))],
+    "metrics.table_export": [Route("GET", lambda w: "/stuurinformatie/tabellen/instroom_maand_route.csv",
+                                   only("steering", "team_lead"))],
+    # HEAD runs the same view; a GET body here is binary, which the text scan below cannot read
+    # (tests/test_metrics_safety.py opens the workbook and scans its cells instead).
+    "metrics.workbook_export": [Route("HEAD", lambda w: "/stuurinformatie/stuurinformatie.xlsx",
+                                      only("steering", "team_lead"))],
+    # The privacy officer's pages: erasure requests and the access report (lifecycle).
+    "lifecycle.index": [Route("GET", lambda w: "/privacy/", only("privacy"))],
+    "lifecycle.find_person": [Route("GET", lambda w: "/privacy/personen", only("privacy")),
+                              Route("POST", lambda w: "/privacy/personen", only("privacy"))],
+    "lifecycle.access": [Route("GET", lambda w: f"/privacy/personen/{w.own_person_id}/inzage", only("privacy"))],
+    "lifecycle.new_request": [Route("GET", lambda w: f"/privacy/verzoeken/nieuw?persoon={w.own_person_id}",
+                                    only("privacy")),
+                              Route("POST", lambda w: "/privacy/verzoeken/nieuw", only("privacy"))],
+    "lifecycle.request_detail": [Route("GET", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}",
+                                       only("privacy"))],
+    "lifecycle.decide": [Route("POST", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}/besluit",
+                               only("privacy"))],
+    "lifecycle.execute": [Route("POST", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}/uitvoeren",
+                                only("privacy"))],
     # Last, because it ends the session of the client that walks the matrix.
     "auth.logout": [Route("POST", lambda w: "/uitloggen", frozenset(ROLES), public=True)],
 }
@@ -396,3 +419,17 @@ def test_viewing_a_case_writes_audit_records(app: Flask, world: World) -> None:
     assert len(person_reads) == 1 and person_reads[0].access_point == "127.0.0.1"
     denied = [e for e in events if e.outcome == AuditOutcome.DENIED]
     assert [(e.user_id, e.case_id) for e in denied] == [(coordinator_id, world.other_case.id)]
+
+
+def _erasure_request_id(w: World) -> int:
+    """A received erasure request for the own case's person, made once per world (the world
+    fixture keeps its application context open while the matrix is walked)."""
+    if not getattr(w, "lifecycle_request_id", None):
+        from mda.lifecycle.erasure import record_request
+        from mda.people.models import Person
+        from mda.timeutil import today
+        made = record_request(db.session.get(Person, w.own_person_id), received_on=today(),
+                              by=db.session.get(User, w.users["privacy"].id))
+        db.session.commit()
+        w.lifecycle_request_id = made.id  # type: ignore[attr-defined]
+    return w.lifecycle_request_id  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import db
@@ -59,6 +59,12 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
            username: str | None = None, session: Session | None = None) -> AuditEvent:
     """Append one record in the current transaction. ``detail`` must never hold personal data."""
     session = session or db.session
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite runs a SELECT outside any transaction (BEGIN comes with the first write), so two
+        # workers could read the same head and fork the chain. A no-op write first takes SQLite's
+        # write lock for the rest of this transaction; the head read below is then the latest.
+        session.execute(update(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID)
+                        .values(last_hash=AuditChainHead.last_hash))
     head = session.execute(
         select(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID).with_for_update()
     ).scalar_one()

@@ -41,7 +41,9 @@ def register_failure(user: User, reason: str) -> None:
 
 def check_password(username: str, password: str) -> User | None:
     """First factor. Returns the account only when the password is right and it may log in."""
-    user = db.session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    lookup = username.strip().lower()
+    # A NUL cannot be in any username, and PostgreSQL refuses it in a query parameter (DataError).
+    user = None if "\x00" in lookup else db.session.scalars(select(User).where(User.username == lookup)).first()
     valid = _passwords().verify(user.password_hash if user else None, password)
     if user is None:
         record(AuditAction.LOGIN_FAILED, outcome=AuditOutcome.FAILED, username="(onbekend)",

@@ -32,6 +32,8 @@ class CaseloadFilterForm(Form):
 
 
 class PhaseForm(VersionedForm):
+    id_prefix = "fase"
+
     phase = SelectField("Naar fase", choices=Phase.choices(), validators=[DataRequired("Kies een fase.")])
     reason = TextAreaField("Reden of toelichting", validators=[Optional(), Length(max=LONG_TEXT, message=TEXT_TOO_LONG)])
     no_diagnostics_reason = TextAreaField(
@@ -40,6 +42,8 @@ class PhaseForm(VersionedForm):
 
 
 class AveForm(VersionedForm):
+    id_prefix = "ave"
+
     ave_level = SelectField("Naar AVE-niveau", coerce=int,
                             choices=[SelectChoice(level, f"AVE {level}") for level in range(1, 6)],
                             validators=[DataRequired("Kies een AVE-niveau.")])
@@ -48,6 +52,8 @@ class AveForm(VersionedForm):
 
 
 class CloseForm(VersionedForm):
+    id_prefix = "afsluiten"
+
     closure_reason = SelectField("Uitkomst", choices=[SelectChoice(ANY, "Kies de uitkomst"), *ClosureReason.choices()],
                                  validators=[DataRequired("Kies de uitkomst van de casus.")])
     receiving_party = SelectField("Soort ontvangende partij",
@@ -60,6 +66,8 @@ class CloseForm(VersionedForm):
 
 
 class ReopenForm(VersionedForm):
+    id_prefix = "heropenen"
+
     reason = TextAreaField("Reden van heropenen",
                            validators=[DataRequired("Geef een reden op."), Length(max=LONG_TEXT, message=TEXT_TOO_LONG)])
 

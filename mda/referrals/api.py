@@ -127,6 +127,9 @@ class _Checker:
         if not isinstance(value, str):
             self.error(path, "Verwacht tekst.")
             return None
+        if not _encodable(value):
+            self.error(path, "Deze tekst bevat ongeldige tekens (een losse UTF-16-surrogaat).")
+            return None
         if required and not value.strip():
             self.error(path, "Dit veld is verplicht.")
             return None
@@ -177,6 +180,15 @@ class _Checker:
         except InvalidInput as exc:
             self.error(path, exc.message)
             return None
+
+
+def _encodable(value: str) -> bool:
+    # JSON may carry a lone surrogate ("\\ud800"); it cannot be encoded as UTF-8 and so not encrypted.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _codes(members: Any) -> list[str]:

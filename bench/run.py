@@ -1,0 +1,167 @@
+"""Serve a generated data set with gunicorn (2 sync workers, 127.0.0.1) and measure pages.
+
+    python bench/run.py --workdir /tmp/mda-bench/pilot-sqlite --workdir /tmp/mda-bench/national-sqlite
+
+For each work directory (made by bench/generate.py): requests per second and p50/p95/p99 latency
+of the login page, the caseload (own, and the team lead's whole caseload), a case file, the
+huisverboden overview, the metrics dashboard (/stuurinformatie/, skipped when absent) and the
+bare /hello route of the same app (bench/app.py), each page's throughput as a ratio to /hello,
+and the peak resident memory (VmHWM) of each worker. Results also go to <workdir>/results.json;
+with several work directories the tables are printed side by side at the end.
+
+The client runs on the same machine (Python threads, http.client, a new connection per request
+because sync workers close it), so absolute numbers are lower than with a separate load
+generator; the ratios to /hello are the comparable figures. The per-address login limit is off
+(all requests come from 127.0.0.1); see tests/system/harness.server_env.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.system.harness import Browser, Gunicorn, Manifest, make_app  # noqa: E402
+
+TARGETS = "case file and caseload p95 < 50 ms and >= 30% of /hello; metrics p95 < 300 ms; " \
+          "national case-file p95 <= 1.5x pilot; worker peak memory < 200 MB"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def measure(port: int, cookies: dict[str, str], paths: list[str], requests: int, concurrency: int) -> dict:
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def work() -> None:
+        browser = Browser(port)
+        browser.cookies = dict(cookies)
+        while True:
+            with lock:
+                number = next(counter, None)
+            if number is None:
+                return
+            started = time.perf_counter()
+            status, _, _ = browser.request("GET", paths[number % len(paths)])
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if status != 200:
+                    failures.append(status)
+
+    for path in paths[:10]:  # warm-up: templates compiled, caches filled, connections in the pool
+        Browser(port).request("GET", path) if not cookies else _with(cookies, port).request("GET", path)
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"requests": len(latencies), "rps": len(latencies) / wall, "p50": percentile(latencies, 0.50) * 1000,
+            "p95": percentile(latencies, 0.95) * 1000, "p99": percentile(latencies, 0.99) * 1000,
+            "failures": len(failures), "failure_statuses": sorted(set(failures))}
+
+
+def _with(cookies: dict[str, str], port: int) -> Browser:
+    browser = Browser(port)
+    browser.cookies = dict(cookies)
+    return browser
+
+
+def accounts_and_cases(env: dict[str, str], manifest: Manifest) -> tuple[dict, list[int]]:
+    from sqlalchemy import select
+
+    from mda.accounts.models import User
+    from mda.db import db
+    from mda.teams.models import TeamMembership, TeamRole
+    by_role = {}
+    for account in manifest.accounts:
+        by_role.setdefault(account.role, account)
+    app = make_app(env)
+    with app.app_context():
+        coordinator = db.session.scalars(select(User).where(User.username == by_role["coordinator"].username)).one()
+        case_ids = list(db.session.scalars(select(TeamMembership.case_id).where(
+            TeamMembership.user_id == coordinator.id, TeamMembership.team_role == TeamRole.COORDINATOR)
+            .order_by(TeamMembership.case_id)))
+        db.dispose()
+    return by_role, case_ids
+
+
+def run_one(workdir: Path, requests: int, concurrency: int) -> dict:
+    env = json.loads((workdir / "env.json").read_text())
+    manifest = Manifest.from_json((workdir / "manifest.json").read_text())
+    generation = json.loads((workdir / "generation.json").read_text())
+    by_role, case_ids = accounts_and_cases(env, manifest)
+    database = env["MDA_DATABASE_URL"].split(":")[0].split("+")[0]
+    label = f"{generation['cases']} cases, {database}"
+    print(f"\n== {workdir.name}: {label} ({generation['journal']} journal entries, {generation['audit']} audit "
+          f"records); {requests} requests per page, {concurrency} concurrent clients", flush=True)
+    results: dict = {"label": label, "generation": generation, "pages": {}}
+    with Gunicorn(env, app_spec="bench.app:create_bench_app()", log=workdir / "gunicorn.log") as server:
+        sessions = {}
+        for role in ("coordinator", "lead", "steering"):
+            browser = Browser(server.port)
+            browser.login(by_role[role])
+            sessions[role] = browser.cookies
+        metrics_status = _with(sessions["steering"], server.port).request("GET", "/stuurinformatie/")[0]
+        pages = [
+            ("hello (bare route)", None, ["/hello"]),
+            ("login page", None, ["/inloggen"]),
+            ("caseload (own)", "coordinator", ["/casussen/"]),
+            ("caseload (all, team lead)", "lead", ["/casussen/?alle=y", "/casussen/?alle=y&pagina=7"]),
+            ("case file", "coordinator", [f"/casussen/{case_id}" for case_id in case_ids]),
+            ("huisverboden", "lead", ["/huisverboden"]),
+        ]
+        if metrics_status == 200:
+            pages.append(("stuurinformatie", "steering", ["/stuurinformatie/"]))
+        else:
+            results["note"] = f"/stuurinformatie/ answered {metrics_status}: metrics dashboard skipped"
+            print(results["note"])
+        for name, role, paths in pages:
+            figures = measure(server.port, sessions.get(role, {}), paths, requests, concurrency)
+            results["pages"][name] = figures
+        results["worker_peak_mb"] = server.peak_memory_mb()
+    hello = results["pages"]["hello (bare route)"]["rps"]
+    print(f"{'page':28} {'req':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x hello':>8} fail")
+    for name, f in results["pages"].items():
+        f["ratio"] = f["rps"] / hello
+        print(f"{name:28} {f['requests']:5d} {f['rps']:7.1f} {f['p50']:7.1f} {f['p95']:7.1f} {f['p99']:7.1f} "
+              f"{f['ratio']:7.0%} {f['failures']}{f['failure_statuses'] or ''}")
+    print("worker peak RSS (VmHWM): " + ", ".join(f"{mb:.0f} MB" for mb in results["worker_peak_mb"].values()))
+    (workdir / "results.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, action="append", required=True)
+    parser.add_argument("--requests", type=int, default=300, help="requests per page (bounded)")
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    all_results = [run_one(workdir, args.requests, args.concurrency) for workdir in args.workdir]
+    if len(all_results) > 1:
+        print("\n== side by side: p95 ms (share of /hello throughput)")
+        print(f"{'page':28} " + " ".join(f"{r['label']:>30}" for r in all_results))
+        for name in all_results[0]["pages"]:
+            cells = []
+            for r in all_results:
+                f = r["pages"].get(name)
+                cells.append(f"{f['p95']:8.1f} ms ({f['ratio']:4.0%})" if f else "—")
+            print(f"{name:28} " + " ".join(f"{c:>30}" for c in cells))
+    print(f"\ntargets: {TARGETS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Steering information (stuurinformatie): aggregates from non-identifying fields only."""
