@@ -48,6 +48,12 @@ def test_intake(data: metrics_data.Dataset) -> None:
     assert cell(per_month, "2026-02", "Casemanagement na tijdelijk huisverbod") == "1"
     assert cell(per_month, "2026-03", "Na consultvraag lokaal team") == "1"
     assert cell(per_month, "Totaal", "Totaal") == "4"   # December's referral is outside the period
+    per_region = t["instroom_deelregio_route"]   # Venlo is Noord-Limburg, Roermond Midden-Limburg
+    assert cell(per_region, "Noord-Limburg", "Na Actie-overleg Veilig Thuis") == "2"
+    assert cell(per_region, "Midden-Limburg", "Casemanagement na tijdelijk huisverbod") == "1"
+    assert cell(per_region, "Midden-Limburg", "Na consultvraag lokaal team") == "1"
+    assert cell(per_region, "Noord-Limburg", "Totaal") == "2" and cell(per_region, "Midden-Limburg", "Totaal") == "2"
+    assert cell(per_region, "Gemeente onbekend", "Totaal") == "0" and cell(per_region, "Totaal", "Totaal") == "4"
     decisions = t["instroom_gemeente_besluit"]
     assert cell(decisions, "Venlo", "Geaccepteerd") == "1" and cell(decisions, "Venlo", "Afgewezen") == "1"
     assert cell(decisions, "Roermond", "Doorgeleid") == "1" and cell(decisions, "Roermond", "Ingediend") == "1"

@@ -112,6 +112,16 @@ def referrals_by_municipality_and_status(period: Period) -> dict[tuple[int | Non
     return {(town, str(status)): n for town, status, n in db.session.execute(statement)}
 
 
+def referrals_by_subregion_and_route(period: Period) -> dict[tuple[str, str], int]:
+    """Submitted referrals per subregion (through the municipality) and intake route."""
+    subregion = func.coalesce(Municipality.subregion, "unknown")
+    statement = (select(subregion, Referral.intake_route, func.count())
+                 .select_from(Referral).outerjoin(Municipality, Municipality.id == Referral.municipality_id)
+                 .where(Referral.status != ReferralStatus.DRAFT, _in_instants(Referral.submitted_at, period))
+                 .group_by(subregion, Referral.intake_route))
+    return {(str(region), str(route)): n for region, route, n in db.session.execute(statement)}
+
+
 def referral_waiting_days(period: Period) -> dict[str, Histogram]:
     """Days from submission to decision, per intake route, for referrals decided in the period."""
     days = _days_between(Referral.decided_at, Referral.submitted_at)

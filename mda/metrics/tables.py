@@ -69,6 +69,9 @@ def intake(period: Period, threshold: int) -> Section:
     by_month = queries.referrals_by_month_and_route(period)
     per_month = _grid("instroom_maand_route", "Verwijzingen per maand en instroomroute", "Maand", months, routes,
                       by_month, threshold)
+    regions = [(r.value, r.label) for r in Subregion] + [("unknown", "Gemeente onbekend")]
+    per_region = _grid("instroom_deelregio_route", "Verwijzingen per deelregio en instroomroute", "Deelregio",
+                       regions, routes, queries.referrals_by_subregion_and_route(period), threshold)
     towns = queries.municipalities()
     statuses = [(s.value, s.label) for s in (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED,
                                              ReferralStatus.DECLINED, ReferralStatus.REDIRECTED)]
@@ -84,7 +87,7 @@ def intake(period: Period, threshold: int) -> Section:
                                   groups=groups, description="‘Ingediend’ is nog zonder besluit."), threshold)
     waiting = duration_table("instroom_wachttijd", "Wachttijd van verwijzing tot besluit", "Instroomroute", routes,
                              queries.referral_waiting_days(period), threshold)
-    return Section("instroom", "Instroom", [per_month, decisions, waiting])
+    return Section("instroom", "Instroom", [per_month, per_region, decisions, waiting])
 
 
 def caseload(period: Period, threshold: int) -> Section:
