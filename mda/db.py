@@ -40,7 +40,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     options: dict[str, Any] = {"hide_parameters": True}  # SQL errors never print personal values
     if url.startswith("sqlite"):
-        options["poolclass"] = NullPool
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            options["poolclass"] = NullPool
+        # A file database keeps a small pool: reconnecting (and setting the PRAGMAs) on every
+        # request cost more than the request itself.
     else:
         options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
