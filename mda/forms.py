@@ -42,11 +42,15 @@ class VersionedForm(Form):
                                                                                   "laad de pagina opnieuw.")])
 
 
-def show_domain_error(form: FlaskForm, exc: DomainError, fallback: str) -> None:
-    """Undo whatever the refused operation did and put its Dutch message next to its field."""
+def show_domain_error(form: FlaskForm, exc: DomainError, fallback: str | None = None) -> None:
+    """Undo whatever the refused operation did and put its Dutch message next to its field
+    (or ``fallback``; without either, above the form)."""
     db.session.rollback()
-    field: Field = form._fields.get(exc.field or "") or form._fields[fallback]
-    field.errors = [*field.errors, exc.message]
+    field: Field | None = form._fields.get(exc.field or "") or (form._fields.get(fallback) if fallback else None)
+    if field is None:
+        form.form_errors.append(exc.message)
+    else:
+        field.errors = [*field.errors, exc.message]
 
 
 def submitted_and_done(form: FlaskForm, fallback: str, operation: Callable[[], object]) -> bool:

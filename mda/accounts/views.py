@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.operations import is_locked
 from ..db import db
+from ..forms import show_domain_error
 from ..errors import InvalidInput
 from ..security.policy import Permission, current_account, requires
 from . import operations
@@ -43,14 +44,6 @@ def _load(user_id: int) -> User:
     return user
 
 
-def _attach(form: FlaskForm, exc: InvalidInput, fallback: str) -> None:
-    """Undo whatever the refused operation did, and show its Dutch message next to the field
-    it names."""
-    db.session.rollback()
-    field = form._fields.get(exc.field or "") or form._fields[fallback]
-    field.errors = [*field.errors, exc.message]
-
-
 @blueprint.route("/")
 @requires(Permission.USERS_MANAGE)
 def index() -> str:
@@ -71,7 +64,7 @@ def create() -> View:
                 password=form.password.data or "", roles=form.chosen_roles(),
                 organisation=form.chosen_organisation(), by=current_account())
         except InvalidInput as exc:
-            _attach(form, exc, fallback="username")
+            show_domain_error(form, exc, fallback="username")
         except IntegrityError:
             # Two administrators creating the same name at once: the unique constraint decides.
             db.session.rollback()
@@ -105,7 +98,7 @@ def edit(user_id: int) -> View:
                                    organisation=form.chosen_organisation(), roles=form.chosen_roles(),
                                    by=current_account())
         except InvalidInput as exc:
-            _attach(form, exc, fallback="display_name")
+            show_domain_error(form, exc, fallback="display_name")
         else:
             flash("De gegevens van de gebruiker zijn opgeslagen.")
             return redirect(url_for(".edit", user_id=user.id))
@@ -122,7 +115,7 @@ def set_active(user_id: int) -> View:
         try:
             operations.set_active(user, active, by=current_account())
         except InvalidInput as exc:
-            _attach(form, exc, fallback="active")
+            show_domain_error(form, exc, fallback="active")
         else:
             flash("Het account is weer ingeschakeld." if active else
                   "Het account is uitgeschakeld. Alle sessies van deze gebruiker zijn beëindigd.")
@@ -152,7 +145,7 @@ def reset_password(user_id: int) -> View:
         try:
             operations.reset_password(user, form.password.data or "", by=current_account())
         except InvalidInput as exc:
-            _attach(form, exc, fallback="password")
+            show_domain_error(form, exc, fallback="password")
         else:
             flash("Het wachtwoord is opnieuw ingesteld en een eventuele blokkade is opgeheven. "
                   "Alle sessies van deze gebruiker zijn beëindigd.")

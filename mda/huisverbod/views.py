@@ -24,6 +24,7 @@ from ..cases.models import Case
 from ..cases.queries import load_case, persons_of
 from ..cases.tabs import render_case
 from ..db import db
+from ..forms import show_domain_error
 from ..errors import DomainError, StaleVersion
 from ..people.models import Person
 from ..reference.models import Municipality
@@ -156,13 +157,6 @@ def _ban_of(case: Case, ban_id: int) -> HouseBan:
     return ban
 
 
-def _show_error(form: FlaskForm, exc: DomainError, fallback: str) -> None:
-    """Undo whatever the refused operation did and put its Dutch message next to its field."""
-    db.session.rollback()
-    field = form._fields.get(exc.field or "") or form._fields[fallback]
-    field.errors = [*field.errors, exc.message]
-
-
 def _record_reads(case: Case, bans: list[HouseBan], *, separate: bool) -> None:
     """The orders show the dwelling, the reachability and the persons' names: audit each read.
     ``separate``: the request will be rolled back, so write the records in their own transaction."""
@@ -251,7 +245,7 @@ def _event_view(target: Case, ban_id: int, name: str) -> View:
             form.version.data, form.version.raw_data = ban.version, [str(ban.version)]
             return _case_page(target, 409, submitted=(ban.id, name, form), conflict=conflict)
         except DomainError as exc:
-            _show_error(form, exc, spec.fallback)
+            show_domain_error(form, exc, spec.fallback)
         else:
             flash(spec.done)
             return redirect(url_for(".case_orders", case_id=target.id, _anchor=f"huisverbod-{ban.id}"))
@@ -314,7 +308,7 @@ def impose(target: Case, case_id: int) -> View:
                 risk_instrument=form.risk_instrument.data or None, risk_outcome=form.risk_outcome.data or None,
                 municipality=db.session.get(Municipality, form.municipality.data), by=account)
         except DomainError as exc:
-            _show_error(form, exc, "imposed_at")
+            show_domain_error(form, exc, "imposed_at")
             persons = persons_of(target)
         else:
             flash(f"Het huisverbod is vastgelegd. Het loopt tot {deadlines.format_local(ban.ends_at)}.")

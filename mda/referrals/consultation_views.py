@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
+from ..forms import show_domain_error
 from ..errors import DomainError, StaleVersion
 from ..security.policy import Permission, current_account, requires
 from . import consultations
 from .forms import ConsultationForm
 from .models import ConsultationQuestion
-from .views import _attach, blueprint
+from .views import blueprint
 
 View = Response | str | tuple[str, int]
 
@@ -35,7 +36,7 @@ def consultation_create() -> View:
         try:
             consultations.record_consultation(by=current_account(), **form.values())
         except DomainError as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash("De consultvraag is vastgelegd.")
             return redirect(url_for(".consultations_index"))
@@ -61,7 +62,7 @@ def consultation_edit(question_id: int) -> View:
             form.version.data = str(question.version)
             status = 409
         except DomainError as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash("De consultvraag is opgeslagen.")
             return redirect(url_for(".consultations_index"))

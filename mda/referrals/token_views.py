@@ -9,12 +9,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ..db import db
+from ..forms import show_domain_error
 from ..errors import InvalidInput
 from ..security.policy import Permission, current_account, requires
 from . import tokens
 from .forms import ApiTokenForm, RevokeTokenForm
 from .models import ApiToken
-from .views import _attach, blueprint
+from .views import blueprint
 
 View = Response | str | tuple[str, int]
 
@@ -34,7 +35,7 @@ def api_token_create() -> View:
             token, plaintext = tokens.issue_token(form.chosen_organisation(), label=form.label.data,
                                                   by=current_account())
         except InvalidInput as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             return render_template("referrals/api_token_issued.html", token=token, plaintext=plaintext)
     return render_template("referrals/api_token_new.html", form=form)

@@ -20,6 +20,7 @@ from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..cases.models import ViolenceForm
 from ..db import db
+from ..forms import show_domain_error
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
@@ -62,16 +63,6 @@ def labels(codes: list[str] | None, kind: str) -> str:
 
 def load_referral(referral_id: int, **_: Any) -> Referral | None:
     return db.session.get(Referral, referral_id)
-
-
-def _attach(form: FlaskForm, exc: DomainError, fallback: str | None = None) -> None:
-    """Undo the refused operation and show its message next to the field it names."""
-    db.session.rollback()
-    field = form._fields.get(exc.field or "") or (form._fields.get(fallback) if fallback else None)
-    if field is None:
-        form.form_errors.append(exc.message)
-    else:
-        field.errors = [*field.errors, exc.message]
 
 
 def _stale(form: FlaskForm, referral: Referral, exc: StaleVersion) -> None:
@@ -120,7 +111,7 @@ def create() -> View:
         try:
             referral = operations.save_draft(None, by=current_account(), **form.values())
         except InvalidInput as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash("Het concept is opgeslagen. Voeg nu de personen van het cliëntsysteem toe en dien de "
                   "verwijzing in.")
@@ -164,7 +155,7 @@ def edit(target: Referral, referral_id: int) -> View:
             _stale(form, target, exc)
             return _render_edit(target, 409, form=form, conflict=True)
         except DomainError as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash("Het concept is opgeslagen.")
             return redirect(url_for(".edit", referral_id=target.id))
@@ -183,7 +174,7 @@ def add_person(target: Referral, referral_id: int) -> View:
             _stale(form, target, exc)
             return _render_edit(target, 409, person_form=form, conflict=True)
         except DomainError as exc:
-            _attach(form, exc, fallback="name")
+            show_domain_error(form, exc, fallback="name")
         else:
             flash("De persoon is toegevoegd aan het cliëntsysteem.")
             return redirect(url_for(".edit", referral_id=target.id))
@@ -211,7 +202,7 @@ def edit_person(target: Referral, referral_id: int, person_id: int) -> View:
             _stale(form, target, exc)
             status = 409
         except DomainError as exc:
-            _attach(form, exc, fallback="name")
+            show_domain_error(form, exc, fallback="name")
         else:
             flash("De gegevens van de persoon zijn opgeslagen.")
             return redirect(url_for(".edit", referral_id=target.id))
@@ -250,7 +241,7 @@ def submit(target: Referral, referral_id: int) -> View:
             _stale(form, target, exc)
             return _render_edit(target, 409, submit_form=form, conflict=True)
         except DomainError as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash("De verwijzing is ingediend bij het MDA++-team. U ziet hier wanneer erover is besloten.")
             return redirect(url_for(".detail", referral_id=target.id))
@@ -310,7 +301,7 @@ def _decide(target: Referral, form: FlaskForm, form_name: str, operation: Any, s
             _stale(form, referral, exc)
             return _render_triage(referral, 409, **{form_name: form})
         except DomainError as exc:
-            _attach(form, exc)
+            show_domain_error(form, exc)
         else:
             flash(success)
             return redirect(url_for(".triage_index"))
