@@ -49,6 +49,7 @@ def generate(app, cases: int, persons: int, journal: int, audit: int) -> dict[st
     from mda.accounts.operations import create_user
     from mda.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
     from mda.audit.trail import CHAIN_HEAD_ID, _seal
+    from mda.cases.deadlines import refresh_next_deadlines
     from mda.cases.models import Case, CaseStatus, CaseViolenceForm, IntakeRoute, Phase, ViolenceForm
     from mda.db import db
     from mda.journal.models import JournalEntry, JournalKind, Task
@@ -143,6 +144,8 @@ def generate(app, cases: int, persons: int, journal: int, audit: int) -> dict[st
             session.execute(insert(Task), task_rows[start:start + BATCH])
         for start in range(0, len(plan_rows), BATCH):
             session.execute(insert(SafetyPlan), plan_rows[start:start + BATCH])
+        # Bulk inserts bypass the flush that keeps the stored next deadline: fill it as the migration does.
+        refresh_next_deadlines(session)
         session.commit()
         timings["tasks and plans"] = time.monotonic() - started
 

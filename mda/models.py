@@ -13,6 +13,7 @@ from .reference.models import AveLevel, Discipline, Municipality, PilotPeriod  #
 from .referrals.models import ConsultationQuestion, Referral  # noqa: F401
 from .safety.models import Assessment, SafetyPlan  # noqa: F401
 from .teams.models import TeamMembership  # noqa: F401
+from .cases import deadlines  # noqa: F401  - keeps cases.next_deadline current on every flush
 from .db import Base
 
 metadata = Base.metadata

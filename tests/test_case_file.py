@@ -1,6 +1,7 @@
 """The coordinator's work through the web: phase gates, AVE, closing, conflicts, caseload, audit."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 import pytest
 from flask import Flask
@@ -17,6 +18,7 @@ from mda.people.models import Person, PersonRole
 from mda.people.operations import add_person
 from mda.safety.models import AssessmentKind
 from mda.safety.operations import record_assessment
+from mda.teams.models import TeamMembership
 from mda.timeutil import today, utcnow
 from tests import factories as make
 
@@ -269,13 +271,25 @@ def test_caseload_shows_only_own_cases_unless_team_lead_asks_for_all(app, coordi
         lead = make.user(Role.COORDINATOR, Role.TEAM_LEAD)
         db.session.commit()
         other_reference = other.reference
+        other_coordinator = db.session.scalar(select(TeamMembership.user_id).where(TeamMembership.case_id == other.id))
     client = app.test_client()
     make.login(client, coordinator)
-    assert other_reference not in _caseload(client, alle="y") and mine.reference in _caseload(client)
+    own = _caseload(client)
+    assert other_reference not in _caseload(client, alle="y") and mine.reference in own
+    # The coordinator filter offers the coordinators of one's own cases, not every colleague.
+    assert _coordinator_options(own) == {"", str(coordinator.id)}
     lead_client = app.test_client()
     make.login(lead_client, lead)
     everything = _caseload(lead_client, alle="y")
     assert other_reference in everything and mine.reference in everything
+    assert {str(other_coordinator), str(coordinator.id)} <= _coordinator_options(everything)
+    only_other = _caseload(lead_client, alle="y", coordinator=other_coordinator)
+    assert other_reference in only_other and mine.reference not in only_other
+
+
+def _coordinator_options(page: str) -> set[str]:
+    select_element = re.search(r'<select[^>]*name="coordinator".*?</select>', page, re.S).group(0)
+    return set(re.findall(r'<option[^>]*value="([^"]*)"', select_element))
 
 
 def test_caseload_pages_of_25(app, client, coordinator) -> None:

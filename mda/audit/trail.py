@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db import db
@@ -57,17 +57,22 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
            person_id: int | None = None, object_type: str | None = None, object_id: int | None = None,
            outcome: AuditOutcome = AuditOutcome.SUCCESS, detail: str | None = None,
            username: str | None = None, session: Session | None = None) -> AuditEvent:
-    """Append one record in the current transaction. ``detail`` must never hold personal data."""
+    """Append one record in the current transaction. ``detail`` must never hold personal data.
+
+    Every page of personal data calls this, so it uses three plain statements (lock and read the
+    head, insert, move the head) instead of the ORM's unit of work."""
     session = session or db.session
+    head_table = AuditChainHead.__table__
     if session.get_bind().dialect.name == "sqlite":
         # pysqlite runs a SELECT outside any transaction (BEGIN comes with the first write), so two
-        # workers could read the same head and fork the chain. A no-op write first takes SQLite's
-        # write lock for the rest of this transaction; the head read below is then the latest.
-        session.execute(update(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID)
-                        .values(last_hash=AuditChainHead.last_hash))
-    head = session.execute(
-        select(AuditChainHead).where(AuditChainHead.id == CHAIN_HEAD_ID).with_for_update()
-    ).scalar_one()
+        # workers could read the same head and fork the chain. A no-op write takes SQLite's write
+        # lock for the rest of this transaction and returns the head as it is under that lock.
+        head_hash = session.execute(
+            update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
+            .values(last_hash=head_table.c.last_hash).returning(head_table.c.last_hash)).scalar_one()
+    else:
+        head_hash = session.execute(select(head_table.c.last_hash).where(head_table.c.id == CHAIN_HEAD_ID)
+                                    .with_for_update()).scalar_one()
     roles = getattr(by, "role_set", None)
     event = AuditEvent(
         occurred_at=utcnow(),
@@ -82,14 +87,15 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
         access_point=request.remote_addr if has_request_context() else "cli",
         outcome=outcome,
         detail=detail,
-        prev_hash=head.last_hash,
+        prev_hash=head_hash,
     )
     event.hash = _seal(event, _audit_key())
-    session.add(event)
-    session.flush()
-    head.last_hash = event.hash
-    head.last_event_id = event.id
-    session.flush()
+    columns = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns
+               if column.key != "id"}
+    event.id = session.execute(insert(AuditEvent.__table__).values(columns)
+                               .returning(AuditEvent.__table__.c.id)).scalar_one()
+    session.execute(update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
+                    .values(last_hash=event.hash, last_event_id=event.id))
     return event
 
 
@@ -119,7 +125,7 @@ def verify(session: Session, batch_size: int = 5000) -> ChainReport:
         expected_prev = event.hash
         last_id = event.id
         checked += 1
-    head = session.get(AuditChainHead, CHAIN_HEAD_ID)
+    head = session.execute(select(AuditChainHead.__table__).where(AuditChainHead.id == CHAIN_HEAD_ID)).first()
     if head is None or head.last_hash != expected_prev:
         return ChainReport(checked, last_id, "het laatste record ontbreekt of de ketenkop klopt niet")
     return ChainReport(checked)

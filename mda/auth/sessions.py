@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import session
 from flask_login import UserMixin, login_user
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..db import db
@@ -31,7 +32,8 @@ def load_user_from_session_id(session_id: str) -> SessionUser | None:
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
-    account = db.session.get(User, int(user_id))
+    # Every request loads its account: one query with its roles instead of two.
+    account = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if account is None or not account.active or account.session_generation != int(generation):
         return None
     return SessionUser(account)

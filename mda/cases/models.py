@@ -93,12 +93,15 @@ class Case(Base):
     closure_receiving_name: Mapped[str | None] = mapped_column(String(120))
     # A new case for the same family within 12 months of closure is a her-melding of that case.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Kept by mda.cases.deadlines from the case's tasks and safety plans; only sorts the caseload.
+    next_deadline: Mapped[date | None] = mapped_column(Date, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
 
-    municipality: Mapped[Municipality] = relationship()
-    ave: Mapped[AveLevel] = relationship()
+    # Reference rows shown with every case: loaded in the case's own query, not one query each.
+    municipality: Mapped[Municipality] = relationship(lazy="joined", innerjoin=True)
+    ave: Mapped[AveLevel] = relationship(lazy="joined", innerjoin=True)
     violence_forms: Mapped[list["CaseViolenceForm"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin")
     phase_changes: Mapped[list["PhaseChange"]] = relationship(

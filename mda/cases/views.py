@@ -40,10 +40,10 @@ def index() -> str:
     form = CaseloadFilterForm(formdata=request.args)
     form.gemeente.choices = [("", "Alle gemeenten")] + [
         (str(m.id), m.name) for m in db.session.query(Municipality).order_by(Municipality.name)]
-    form.coordinator.choices = [("", "Alle coördinatoren")] + [
-        (str(u.id), u.display_name) for u in coordinators_for_filter()]
-    form.validate()
     may_see_all = may(account, Permission.CASELOAD_ALL)
+    form.coordinator.choices = [("", "Alle coördinatoren")] + [
+        (str(user_id), name) for user_id, name in coordinators_for_filter(account, whole_caseload=may_see_all)]
+    form.validate()
     criteria = CaseloadFilter(
         everything=bool(form.alle.data) and may_see_all,
         phase=Phase(form.fase.data) if form.fase.data and not form.fase.errors else None,
@@ -69,7 +69,7 @@ def _audit_case_page(case: Case, page: str) -> None:
 @blueprint.route("/<int:case_id>")
 @requires(Permission.CASE_VIEW, load=load_case)
 def detail(target: Case, case_id: int) -> str:
-    from ..safety.queries import current_plan, latest_plan
+    from ..safety.queries import current_among, latest_plan
     from ..journal.queries import open_tasks
     _audit_case_page(target, "overzicht")
     plan = latest_plan(target)
@@ -80,7 +80,7 @@ def detail(target: Case, case_id: int) -> str:
                             ave_band_days=_settings().ave_outside_band_days)
     from ..huisverbod.queries import alerts_for_cases
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
-                       current=current_plan(target, day), tasks=tasks[:5], flags=flags,
+                       current=current_among(plan, day), tasks=tasks[:5], flags=flags,
                        alerts=alerts_for_cases([target.id]).get(target.id, []), day=day)
 
 

@@ -17,9 +17,12 @@ def latest_plan(case: Case) -> SafetyPlan | None:
 
 
 def current_plan(case: Case, day: date) -> SafetyPlan | None:
+    return current_among(latest_plan(case), day)
+
+
+def current_among(latest: SafetyPlan | None, day: date) -> SafetyPlan | None:
     """The newest version, if it is agreed and not past its review date; otherwise none is current."""
-    plan = latest_plan(case)
-    return plan if plan is not None and plan.is_current_on(day) else None
+    return latest if latest is not None and latest.is_current_on(day) else None
 
 
 def _has(case: Case, kind: AssessmentKind) -> bool:
