@@ -70,3 +70,50 @@ def test_cli_verify_exit_code(app: Flask) -> None:
         db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and f"record {ids[3]}" in broken.output
+
+
+def _case_with_child(app: Flask) -> tuple:
+    from mda.cases.models import Case
+    from mda.people.models import PersonRole
+    from mda.people.operations import add_person
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        add_person(db.session.get(Case, case.id), role=PersonRole.CHILD, name="Roos Auditkind", by=coordinator)
+        db.session.commit()
+        return coordinator, case.id
+
+
+def test_a_page_read_is_recorded_once_when_the_request_commits(app: Flask) -> None:
+    coordinator, case_id = _case_with_child(app)
+    client = app.test_client()
+    make.login(client, coordinator)
+    with app.app_context():
+        before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    assert "Roos Auditkind" in client.get(f"/casussen/{case_id}/clientsysteem/").get_data(as_text=True)
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.id > before,
+                                                            AuditEvent.action == AuditAction.READ)).all()
+        assert [(e.case_id, e.user_id) for e in reads if e.object_type == "person"] == [(case_id, coordinator.id)]
+        assert verify(db.session).intact
+
+
+def test_a_failed_audit_append_fails_the_request_and_shows_nothing(app: Flask, monkeypatch) -> None:  # noqa: ANN001
+    """The read is chained when the request commits; if that fails, the page must not go out."""
+    import mda.audit.trail as trail
+    coordinator, case_id = _case_with_child(app)
+    client = app.test_client()
+    make.login(client, coordinator)
+    with app.app_context():
+        before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+
+    def broken_seal(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise OSError("audit storage unavailable")
+    monkeypatch.setattr(trail, "_seal", broken_seal)
+    response = client.get(f"/casussen/{case_id}/clientsysteem/")
+    assert response.status_code == 500
+    assert "Roos Auditkind" not in response.get_data(as_text=True)
+    monkeypatch.undo()
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.id > before)) is None
+        assert verify(db.session).intact

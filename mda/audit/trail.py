@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import event as sa_event, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db import db
@@ -53,26 +53,20 @@ def _audit_key() -> bytes:
     return current_app.extensions["mda.settings"].audit_key
 
 
+PENDING_KEY = "mda.audit.pending"
+
+
 def record(action: AuditAction, *, by: object | None = None, case_id: int | None = None,
            person_id: int | None = None, object_type: str | None = None, object_id: int | None = None,
            outcome: AuditOutcome = AuditOutcome.SUCCESS, detail: str | None = None,
            username: str | None = None, session: Session | None = None) -> AuditEvent:
-    """Append one record in the current transaction. ``detail`` must never hold personal data.
+    """Add one record to the current transaction. ``detail`` must never hold personal data.
 
-    Every page of personal data calls this, so it uses three plain statements (lock and read the
-    head, insert, move the head) instead of the ORM's unit of work."""
-    session = session or db.session
-    head_table = AuditChainHead.__table__
-    if session.get_bind().dialect.name == "sqlite":
-        # pysqlite runs a SELECT outside any transaction (BEGIN comes with the first write), so two
-        # workers could read the same head and fork the chain. A no-op write takes SQLite's write
-        # lock for the rest of this transaction and returns the head as it is under that lock.
-        head_hash = session.execute(
-            update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
-            .values(last_hash=head_table.c.last_hash).returning(head_table.c.last_hash)).scalar_one()
-    else:
-        head_hash = session.execute(select(head_table.c.last_hash).where(head_table.c.id == CHAIN_HEAD_ID)
-                                    .with_for_update()).scalar_one()
+    In a request the record is appended to the chain when the request's transaction commits
+    (``_append_pending``, before the response leaves): the chain head stays locked for the
+    commit only, not for the rest of the request, and a failed append still fails the request
+    and rolls back what it recorded. Elsewhere (commands, a separate session) it is appended at
+    once. Either way it is in the same transaction as the change it describes."""
     roles = getattr(by, "role_set", None)
     event = AuditEvent(
         occurred_at=utcnow(),
@@ -87,8 +81,29 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
         access_point=request.remote_addr if has_request_context() else "cli",
         outcome=outcome,
         detail=detail,
-        prev_hash=head_hash,
     )
+    if session is None and has_request_context():
+        db.session.info.setdefault(PENDING_KEY, []).append(event)
+    else:
+        _append(session or db.session, event)
+    return event
+
+
+def _append(session: Session, event: AuditEvent) -> None:
+    """Chain and insert one record: three plain statements (lock and read the head, insert,
+    move the head), cheaper than the ORM's unit of work on a path every page takes."""
+    head_table = AuditChainHead.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite runs a SELECT outside any transaction (BEGIN comes with the first write), so two
+        # workers could read the same head and fork the chain. A no-op write takes SQLite's write
+        # lock for the rest of this transaction and returns the head as it is under that lock.
+        head_hash = session.execute(
+            update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
+            .values(last_hash=head_table.c.last_hash).returning(head_table.c.last_hash)).scalar_one()
+    else:
+        head_hash = session.execute(select(head_table.c.last_hash).where(head_table.c.id == CHAIN_HEAD_ID)
+                                    .with_for_update()).scalar_one()
+    event.prev_hash = head_hash
     event.hash = _seal(event, _audit_key())
     columns = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns
                if column.key != "id"}
@@ -96,7 +111,19 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
                                .returning(AuditEvent.__table__.c.id)).scalar_one()
     session.execute(update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
                     .values(last_hash=event.hash, last_event_id=event.id))
-    return event
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    for pending in session.info.pop(PENDING_KEY, []):
+        _append(session, pending)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: Any) -> None:
+    # What the rolled-back transaction recorded did not happen; a savepoint's rollback keeps the rest.
+    if not previous_transaction.nested:
+        session.info.pop(PENDING_KEY, None)
 
 
 @dataclass(frozen=True)
