@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Callable
 
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField
-from wtforms.widgets import HiddenInput
-from wtforms.validators import InputRequired
+from markupsafe import Markup, escape
+from wtforms import Field, IntegerField, SelectField
+from wtforms.fields.choices import Choice
+from wtforms.validators import InputRequired, ValidationError
+from wtforms.widgets import HiddenInput, Select
 
 from .db import db
 from .errors import DomainError
@@ -64,3 +66,39 @@ def submitted_and_done(form: FlaskForm, fallback: str, operation: Callable[[], o
         show_domain_error(form, exc, fallback)
         return False
     return True
+
+
+class LongSelect(Select):
+    """WTForms' select, with plain options written in one step: the caseload's coordinator filter
+    can list hundreds of coordinators, and building each option through ``html_params`` took
+    longer than the rest of the page."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs) -> Markup:  # noqa: ANN001, ANN003
+        if choice.render_kw or kwargs or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""  # the attribute order WTForms writes
+        label = choice.label or choice.value
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{escape(label)}</option>')
+
+
+class LongSelectField(SelectField):
+    """A select of many plain ``(value, label)`` choices (the caseload's coordinators, hundreds at
+    national scale). WTForms 3.3 normalises every choice on each of its three passes (validate,
+    list, render); this lists them in one pass and validates with a set lookup."""
+
+    widget = LongSelect()
+
+    def iter_choices(self) -> list[Choice]:
+        data = self.data
+        return [Choice(value, label, self.coerce(value) == data, None) for value, label in self.choices or ()]
+
+    def has_groups(self) -> bool:
+        return False
+
+    def pre_validate(self, form) -> None:  # noqa: ANN001
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in {self.coerce(value) for value, _label in self.choices or ()}:
+            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
+

@@ -5,7 +5,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import LONG_TEXT, SHORT_TEXT, Form, VersionedForm
+from ..forms import LONG_TEXT, SHORT_TEXT, Form, LongSelectField, VersionedForm
 from ..organisations.models import OrganisationKind
 from .models import ClosureReason, Phase
 
@@ -21,8 +21,8 @@ class CaseloadFilterForm(Form):
     fase = SelectField("Fase", choices=[SelectChoice(ANY, "Alle fasen"), *Phase.choices()], default=ANY)
     ave = SelectField("AVE-niveau", choices=[SelectChoice(ANY, "Alle niveaus")]
                       + [SelectChoice(str(level), f"AVE {level}") for level in range(1, 6)], default=ANY)
-    gemeente = SelectField("Gemeente", default=ANY)
-    coordinator = SelectField("Coördinator", default=ANY)
+    gemeente = LongSelectField("Gemeente", default=ANY)
+    coordinator = LongSelectField("Coördinator", default=ANY)
     achterstallig = BooleanField("Alleen met achterstand (taak over datum of geen actueel veiligheidsplan)")
     sorteer = SelectField("Sorteren op", default="deadline", choices=[
         SelectChoice("deadline", "Eerstvolgende deadline"), SelectChoice("casus", "Casusnummer"),

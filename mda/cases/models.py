@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UtcDateTime
@@ -72,6 +72,8 @@ class Case(Base):
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
         CheckConstraint("(status = 'closed') = (closure_reason IS NOT NULL)", name="closed_has_reason"),
         CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"),
+        # The caseload's default order: the first page is read from this index, not sorted.
+        Index("ix_cases_next_deadline_reference", "next_deadline", "reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +96,7 @@ class Case(Base):
     # A new case for the same family within 12 months of closure is a her-melding of that case.
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     # Kept by mda.cases.deadlines from the case's tasks and safety plans; only sorts the caseload.
-    next_deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    next_deadline: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

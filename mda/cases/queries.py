@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, func, literal, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -19,7 +19,6 @@ from .models import Case, CaseStatus, Phase
 from .rules import MDA_BAND
 
 PAGE_SIZE = 25
-FAR_FUTURE = date(9999, 12, 31)
 SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "deadline": "deadline",
          "gemeente": "municipality", "coordinator": "coordinator"}
 
@@ -114,7 +113,8 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
         "reference": Case.reference, "phase": Case.phase, "ave": Case.ave_level,
         # More days in the phase means an earlier phase_since.
         "days": Case.phase_since if criteria.descending else Case.phase_since.desc(),
-        "deadline": func.coalesce(Case.next_deadline, literal(FAR_FUTURE, Date)), "coordinator": coordinator_name,
+        # No deadline sorts last, as if it were the farthest; read in index order when ascending.
+        "deadline": Case.next_deadline, "coordinator": coordinator_name,
         "municipality": select(Municipality.name).where(Municipality.id == Case.municipality_id)
         .correlate(Case).scalar_subquery(),
     }
@@ -122,6 +122,8 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
     order = order_columns[sort_key]
     if sort_key != "days" and criteria.descending:
         order = order.desc()
+    if sort_key == "deadline":
+        order = order.nulls_first() if criteria.descending else order.nulls_last()
     total = db.session.scalar(select(func.count()).select_from(selection.subquery())) or 0
     page_number = max(1, min(criteria.page, max(1, -(-total // PAGE_SIZE))))
     page_ids = list(db.session.scalars(selection.order_by(order, Case.reference).limit(PAGE_SIZE)

@@ -23,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_deadline', sa.Date(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_cases_next_deadline'), ['next_deadline'], unique=False)
+        batch_op.create_index('ix_cases_next_deadline_reference', ['next_deadline', 'reference'], unique=False)
     task = "(SELECT MIN(due_on) FROM tasks WHERE tasks.case_id = cases.id AND tasks.done_at IS NULL)"
     plan = ("(SELECT review_on FROM safety_plans WHERE safety_plans.case_id = cases.id "
             "ORDER BY version_number DESC LIMIT 1)")
@@ -33,5 +33,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_cases_next_deadline'))
+        batch_op.drop_index('ix_cases_next_deadline_reference')
         batch_op.drop_column('next_deadline')
