@@ -289,6 +289,7 @@ def test_caseload_shows_only_own_cases_unless_team_lead_asks_for_all(app, coordi
 
 def _coordinator_options(page: str) -> set[str]:
     select_element = re.search(r'<select[^>]*name="coordinator".*?</select>', page, re.S).group(0)
+    assert 'class="form-select' in select_element  # styled as a select, not as a text box
     return set(re.findall(r'<option[^>]*value="([^"]*)"', select_element))
 
 
