@@ -139,6 +139,7 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
 
 def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
     case = result.Case
+    # Shown from the live figures; the same rule as the stored value in mda.cases.deadlines.
     deadline = min((d for d in (result.next_task, result.plan_review) if d is not None), default=None)
     row = CaseloadRow(case=case, coordinator=result.coordinator,
                       days_in_phase=(utcnow() - case.phase_since).days, next_task_due=result.next_task,
