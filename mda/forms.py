@@ -8,7 +8,7 @@ from markupsafe import Markup, escape
 from wtforms import Field, IntegerField, SelectField
 from wtforms.fields.choices import Choice
 from wtforms.validators import InputRequired, ValidationError
-from wtforms.widgets import HiddenInput, Select
+from wtforms.widgets import HiddenInput, Select, html_params
 
 from .db import db
 from .errors import DomainError
@@ -69,23 +69,28 @@ def submitted_and_done(form: FlaskForm, fallback: str, operation: Callable[[], o
 
 
 class LongSelect(Select):
-    """WTForms' select, with plain options written in one step: the caseload's coordinator filter
-    can list hundreds of coordinators, and building each option through ``html_params`` took
-    longer than the rest of the page."""
+    """The widget of ``LongSelectField``: the options written in one pass over the plain choices.
+    WTForms builds each option through ``html_params`` and a normalised ``Choice``; with hundreds
+    of coordinators that took longer than the rest of the caseload page. Same HTML."""
 
-    @classmethod
-    def render_option(cls, choice, **kwargs) -> Markup:  # noqa: ANN001, ANN003
-        if choice.render_kw or kwargs or isinstance(choice.value, bool):
-            return super().render_option(choice, **kwargs)
-        selected = "selected " if choice.selected else ""  # the attribute order WTForms writes
-        label = choice.label or choice.value
-        return Markup(f'<option {selected}value="{escape(choice.value)}">{escape(label)}</option>')
+    def __call__(self, field, **kwargs) -> Markup:  # noqa: ANN001, ANN003
+        if not isinstance(field, LongSelectField):
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        for flag in self.validation_attrs:
+            if flag not in kwargs and getattr(field.flags, flag, False):
+                kwargs[flag] = getattr(field.flags, flag)
+        data, coerce = field.data, field.coerce
+        options = "".join(
+            f'<option {"selected " if coerce(value) == data else ""}value="{escape(value)}">'
+            f"{escape(label or value)}</option>" for value, label in field.choices or ())
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
 class LongSelectField(SelectField):
-    """A select of many plain ``(value, label)`` choices (the caseload's coordinators, hundreds at
-    national scale). WTForms 3.3 normalises every choice on each of its three passes (validate,
-    list, render); this lists them in one pass and validates with a set lookup."""
+    """A select of many plain ``(value, label)`` string choices (the caseload's coordinators,
+    hundreds at national scale). WTForms 3.3 normalises every choice on each of its three passes
+    (validate, list, render); this validates with a set lookup and renders in one pass."""
 
     widget = LongSelect()
 

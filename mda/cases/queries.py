@@ -199,4 +199,4 @@ def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int,
         query = query.where(User.id.in_(
             select(TeamMembership.user_id).where(TeamMembership.team_role == TeamRole.COORDINATOR,
                                                  _running_on(day), TeamMembership.case_id.in_(own_cases))))
-    return [(row.id, row.display_name) for row in db.session.execute(query.order_by(User.display_name))]
+    return list(db.session.execute(query.order_by(User.display_name)).tuples())
