@@ -99,7 +99,17 @@ def accounts_and_cases(env: dict[str, str], manifest: Manifest) -> tuple[dict, l
     return by_role, case_ids
 
 
-def run_one(workdir: Path, requests: int, concurrency: int) -> dict:
+def combine(rounds: list[dict]) -> dict:
+    """One page's figures over several rounds: the median of each, and the spread of p95."""
+    combined = {key: statistics.median(r[key] for r in rounds) for key in ("rps", "p50", "p95", "p99")}
+    combined.update(requests=sum(r["requests"] for r in rounds), failures=sum(r["failures"] for r in rounds),
+                    failure_statuses=sorted({s for r in rounds for s in r["failure_statuses"]}),
+                    p95_min=min(r["p95"] for r in rounds), p95_max=max(r["p95"] for r in rounds),
+                    rounds=len(rounds))
+    return combined
+
+
+def run_one(workdir: Path, requests: int, concurrency: int, rounds: int = 1) -> dict:
     env = json.loads((workdir / "env.json").read_text())
     manifest = Manifest.from_json((workdir / "manifest.json").read_text())
     generation = json.loads((workdir / "generation.json").read_text())
@@ -129,16 +139,23 @@ def run_one(workdir: Path, requests: int, concurrency: int) -> dict:
         else:
             results["note"] = f"/stuurinformatie/ answered {metrics_status}: metrics dashboard skipped"
             print(results["note"])
-        for name, role, paths in pages:
-            figures = measure(server.port, sessions.get(role, {}), paths, requests, concurrency)
-            results["pages"][name] = figures
+        measured: dict[str, list[dict]] = {}
+        for _ in range(rounds):  # rounds interleave the pages, so a slow moment hits all of them alike
+            for name, role, paths in pages:
+                measured.setdefault(name, []).append(
+                    measure(server.port, sessions.get(role, {}), paths, requests, concurrency))
+        results["pages"] = {name: combine(figures) for name, figures in measured.items()}
         results["worker_peak_mb"] = server.peak_memory_mb()
     hello = results["pages"]["hello (bare route)"]["rps"]
-    print(f"{'page':28} {'req':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'x hello':>8} fail")
+    if rounds > 1:
+        print(f"median of {rounds} rounds; p95 range is the lowest and highest p95 of a round")
+    print(f"{'page':28} {'req':>5} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p95 range':>13} {'p99 ms':>7} "
+          f"{'x hello':>8} fail")
     for name, f in results["pages"].items():
         f["ratio"] = f["rps"] / hello
-        print(f"{name:28} {f['requests']:5d} {f['rps']:7.1f} {f['p50']:7.1f} {f['p95']:7.1f} {f['p99']:7.1f} "
-              f"{f['ratio']:7.0%} {f['failures']}{f['failure_statuses'] or ''}")
+        spread = f"{f['p95_min']:.1f}-{f['p95_max']:.1f}"
+        print(f"{name:28} {f['requests']:5d} {f['rps']:7.1f} {f['p50']:7.1f} {f['p95']:7.1f} {spread:>13} "
+              f"{f['p99']:7.1f} {f['ratio']:7.0%} {f['failures']}{f['failure_statuses'] or ''}")
     print("worker peak RSS (VmHWM): " + ", ".join(f"{mb:.0f} MB" for mb in results["worker_peak_mb"].values()))
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
     return results
@@ -149,8 +166,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, action="append", required=True)
     parser.add_argument("--requests", type=int, default=300, help="requests per page (bounded)")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=1, help="measure every page this many times; "
+                        "medians are reported (this machine's p95 moves by up to 30%% between runs)")
     args = parser.parse_args()
-    all_results = [run_one(workdir, args.requests, args.concurrency) for workdir in args.workdir]
+    all_results = [run_one(workdir, args.requests, args.concurrency, args.rounds) for workdir in args.workdir]
     if len(all_results) > 1:
         print("\n== side by side: p95 ms (share of /hello throughput)")
         print(f"{'page':28} " + " ".join(f"{r['label']:>30}" for r in all_results))
