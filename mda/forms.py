@@ -55,6 +55,17 @@ def show_domain_error(form: FlaskForm, exc: DomainError, fallback: str | None = 
         field.errors = [*field.errors, exc.message]
 
 
+def flash_form_errors(*forms: FlaskForm) -> None:
+    """Also say a refused form's messages at the top of the page: a form posted from a stale page
+    may not be shown in the record's present state (a case closed meanwhile hides its forms)."""
+    from flask import flash
+    for form in forms:
+        for errors in form.errors.values():  # the form's own messages are under the key None
+            for message in errors:
+                if isinstance(message, str):
+                    flash(message)
+
+
 def submitted_and_done(form: FlaskForm, fallback: str, operation: Callable[[], object]) -> bool:
     """Validate ``form`` and run ``operation``. A rule that refuses puts its Dutch message next
     to its field and nothing is kept. True when the change was made."""

@@ -111,3 +111,61 @@ def test_concurrent_update_with_same_version_is_refused_not_merged(app: Flask) -
     finally:
         first.close()
         second.close()
+
+
+def test_journal_and_task_additions_do_not_make_an_open_phase_or_ave_form_stale(app: Flask) -> None:
+    """Adding to the journal locks the case only for the moment; it does not change its version,
+    so a colleague's AVE form loaded before stays valid (no spurious conflict)."""
+    from datetime import timedelta
+
+    from mda.timeutil import AMSTERDAM, today, utcnow
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        db.session.commit()
+        case_id, seen = case.id, case.version
+    client = app.test_client()
+    make.login(client, coordinator)
+    moment = (utcnow() - timedelta(hours=1)).astimezone(AMSTERDAM).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(f"/casussen/{case_id}/journaal", data={
+        "kind": "contact_family", "occurred_at": moment, "body": "Gesprek met moeder"}).status_code == 302
+    assert client.post(f"/casussen/{case_id}/taken", data={
+        "description": "Bellen", "owner": coordinator.id,
+        "due_on": (today() + timedelta(days=3)).isoformat()}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Case, case_id).version == seen
+    response = client.post(f"/casussen/{case_id}/ave", data={"ave_level": 4, "reason": "Escalatie",
+                                                             "version": seen})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Case, case_id).ave_level == 4
+
+
+def test_no_journal_entry_on_a_case_closed_meanwhile(app: Flask) -> None:
+    """The page was loaded while the case was open; the case is closed before the entry is posted."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mda.cases.models import CaseStatus, ClosureReason
+    from mda.journal.models import JournalEntry
+    from mda.timeutil import AMSTERDAM, utcnow
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        db.session.commit()
+        case_id = case.id
+    client = app.test_client()
+    make.login(client, coordinator)
+    assert client.get(f"/casussen/{case_id}/journaal").status_code == 200
+    with app.app_context():
+        # Closed by a colleague in another request (its rules are tested elsewhere).
+        db.session.execute(update(Case.__table__).where(Case.id == case_id).values(
+            status=CaseStatus.CLOSED, closed_on=today(), closure_reason=ClosureReason.OTHER))
+        db.session.commit()
+    moment = (utcnow() - timedelta(hours=1)).astimezone(AMSTERDAM).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/casussen/{case_id}/journaal", data={
+        "kind": "contact_family", "occurred_at": moment, "body": "Te laat"})
+    assert response.status_code == 422 and "Deze casus is afgesloten" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(JournalEntry.id).where(JournalEntry.case_id == case_id)) is None

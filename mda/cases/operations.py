@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -23,9 +23,28 @@ from .models import (AveChange, Case, CaseReferenceCounter, CaseStatus, CaseStat
 from .rules import check_ave_move, check_closure, check_phase_move, check_reopen
 
 
+CLOSED_MESSAGE = "Deze casus is afgesloten. Heropen de casus eerst, met een reden."
+
+
 def check_open(case: Case) -> None:
     if case.status == CaseStatus.CLOSED:
-        raise InvalidTransition("Deze casus is afgesloten. Heropen de casus eerst, met een reden.")
+        raise InvalidTransition(CLOSED_MESSAGE)
+
+
+def lock_open(case: Case) -> None:
+    """Before adding to a case's journal, tasks or participation: lock the case row and check,
+    as it is under the lock, that the case is open. A close at the same moment then either
+    waits for the addition or is seen by it. Unlike ``touch`` this leaves the case's version
+    alone: a journal entry is no reason to refuse someone else's change of phase or AVE."""
+    cases = Case.__table__
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a no-op write takes the database's write lock.
+        locked = update(cases).where(cases.c.id == case.id).values(id=cases.c.id).returning(cases.c.status)
+    else:
+        locked = select(cases.c.status).where(cases.c.id == case.id).with_for_update()
+    if session.execute(locked).scalar_one() == CaseStatus.CLOSED:
+        raise InvalidTransition(CLOSED_MESSAGE)
 
 
 def check_version(case: Case, expected_version: int | None) -> None:

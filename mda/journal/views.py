@@ -10,12 +10,12 @@ from ..accounts.models import User
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..cases.models import Case
-from ..cases.operations import check_open, touch
+from ..cases.operations import lock_open
 from ..cases.queries import load_case, team_of
 from ..cases.tabs import render_case
 from ..db import db
 from ..errors import DomainError, InvalidInput, StaleVersion
-from ..forms import submitted_and_done
+from ..forms import flash_form_errors, submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import AMSTERDAM, today, utcnow
 from .forms import JournalEntryForm, ParticipationForm, TaskDoneForm, TaskForm
@@ -33,6 +33,8 @@ def _task_form(case: Case, submitted: bool = False) -> TaskForm:
 
 
 def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    if status == 422:
+        flash_form_errors(*forms.values())  # type: ignore[arg-type]
     record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
            detail="journaal en taken")
     forms.setdefault("entry_form", JournalEntryForm(formdata=None, data={
@@ -60,14 +62,13 @@ def create_entry(target: Case, case_id: int) -> Response | tuple[str, int]:
     form = JournalEntryForm()
 
     def write() -> None:
-        check_open(target)
+        lock_open(target)
         occurred_at = _local_to_utc(form.occurred_at.data)
         if occurred_at > utcnow():
             raise InvalidInput("Het journaal beschrijft wat gebeurd is: de datum ligt in de toekomst.",
                                field="occurred_at")
         write_journal_entry(target, kind=JournalKind(form.kind.data), occurred_at=occurred_at,
                             body=form.body.data, by=current_account())
-        touch(target)
 
     if submitted_and_done(form, "body", write):
         flash("Het journaalbericht is vastgelegd.")
@@ -81,12 +82,11 @@ def create_task(target: Case, case_id: int) -> Response | tuple[str, int]:
     form = _task_form(target, submitted=True)
 
     def add() -> None:
-        check_open(target)
+        lock_open(target)
         if form.due_on.data < today():
             raise InvalidInput("De datum ligt in het verleden.", field="due_on")
         add_task(target, description=form.description.data, owner=db.session.get(User, form.owner.data),
                  due_on=form.due_on.data, by=current_account())
-        touch(target)
 
     if submitted_and_done(form, "description", add):
         flash("De taak is toegevoegd.")
@@ -125,10 +125,9 @@ def participation(target: Case, case_id: int) -> Response | tuple[str, int]:
         status = 422
 
         def keep() -> None:
-            check_open(target)
+            lock_open(target)
             record_participation(target, recorded_on=form.recorded_on.data, informed=form.informed.data,
                                  decided_along=form.decided_along.data, own_view=form.own_view.data, by=account)
-            touch(target)
 
         if submitted_and_done(form, "informed", keep):
             flash("De inbreng van het gezin is vastgelegd.")
