@@ -167,5 +167,10 @@ def test_no_journal_entry_on_a_case_closed_meanwhile(app: Flask) -> None:
     response = client.post(f"/casussen/{case_id}/journaal", data={
         "kind": "contact_family", "occurred_at": moment, "body": "Te laat"})
     assert response.status_code == 422 and "Deze casus is afgesloten" in response.get_data(as_text=True)
+    # Every case page says a refused form's message at the top, also where the form is now hidden.
+    plan = client.post(f"/casussen/{case_id}/veiligheid/plannen", data={
+        "agreed_on": today().isoformat(), "review_on": (today() + timedelta(days=30)).isoformat(),
+        "agreements": "Afspraken", "agreed_by": "Gezin"})
+    assert plan.status_code == 422 and "Deze casus is afgesloten" in plan.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(JournalEntry.id).where(JournalEntry.case_id == case_id)) is None

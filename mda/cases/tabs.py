@@ -20,9 +20,15 @@ def available_tabs() -> list[tuple[str, str]]:
 
 
 def render_case(template: str, case: "Case", active_tab: str, **context: object) -> str:  # noqa: F821
-    """Render a page of the case file with its header and tabs."""
-    from flask import render_template
+    """Render a page of the case file with its header and tabs.
 
+    A refused form's messages are also said at the top of the page: the case may have changed
+    since the form was loaded (closed, reopened) so that the page no longer shows that form."""
+    from flask import render_template
+    from flask_wtf import FlaskForm
+
+    from ..forms import flash_form_errors
     from .models import Phase
+    flash_form_errors(*(value for value in context.values() if isinstance(value, FlaskForm)))
     context.setdefault("phases", list(Phase))
     return render_template(template, case=case, active_tab=active_tab, case_tabs=available_tabs(), **context)

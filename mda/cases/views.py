@@ -12,7 +12,7 @@ from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
 from ..errors import DomainError, StaleVersion
-from ..forms import flash_form_errors, show_domain_error
+from ..forms import show_domain_error
 from ..organisations.models import OrganisationKind
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
@@ -86,8 +86,6 @@ def detail(target: Case, case_id: int) -> str:
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     _audit_case_page(case, "fasen en AVE")
-    if status == 422:
-        flash_form_errors(*forms.values())  # type: ignore[arg-type]
     version = {"version": case.version}
     following = list(Phase)[min(case.phase.position + 1, len(Phase) - 1)]
     forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version, "phase": following.value}))

@@ -15,7 +15,7 @@ from ..cases.queries import load_case, team_of
 from ..cases.tabs import render_case
 from ..db import db
 from ..errors import DomainError, InvalidInput, StaleVersion
-from ..forms import flash_form_errors, submitted_and_done
+from ..forms import submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import AMSTERDAM, today, utcnow
 from .forms import JournalEntryForm, ParticipationForm, TaskDoneForm, TaskForm
@@ -33,8 +33,6 @@ def _task_form(case: Case, submitted: bool = False) -> TaskForm:
 
 
 def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
-    if status == 422:
-        flash_form_errors(*forms.values())  # type: ignore[arg-type]
     record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
            detail="journaal en taken")
     forms.setdefault("entry_form", JournalEntryForm(formdata=None, data={
