@@ -24,7 +24,7 @@ from ..forms import show_domain_error
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import AMSTERDAM, utcnow
+from ..timeutil import format_moment, utcnow
 from . import operations
 from .forms import (AcceptForm, DeclineForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
                     SubmitForm)
@@ -46,7 +46,7 @@ def nl_date(value: date | None) -> str:
 @blueprint.app_template_filter("nl_moment")
 def nl_moment(value: datetime | None) -> str:
     """An instant on the Dutch wall clock."""
-    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else "—"
+    return format_moment(value)
 
 
 @blueprint.app_template_filter("labels")
