@@ -267,7 +267,7 @@ def _render_triage(referral: Referral, status: int = 200, **forms: Any) -> tuple
         duplicates = operations.find_possible_duplicates(referral)
         record(AuditAction.SEARCH, by=account, object_type="referral", object_id=referral.id,
                detail=f"controle op dubbele registratie: {len(duplicates)} treffer(s)")
-        for duplicate in duplicates:
+        for duplicate in {d.match.id: d for d in duplicates}.values():  # each known person read once
             record(AuditAction.READ, by=account, case_id=duplicate.case.id, person_id=duplicate.match.id,
                    object_type="person", object_id=duplicate.match.id, detail="mogelijke dubbele registratie")
     forms.setdefault("accept_form", AcceptForm.build(referral, formdata=None))
