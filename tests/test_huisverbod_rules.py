@@ -490,3 +490,41 @@ def test_reachability_overdue_after_24_hours(ctx: Flask, clock: Clock, now: date
     assert any("Bereikbaarheid" in alert for alert in alerts_for_cases([family.case.id])[family.case.id])
     items = {item.label: item for item in timeline(ban, now + timedelta(minutes=1))}
     assert items["Bereikbaarheid uithuisgeplaatste uiterlijk opgegeven (24 uur)"].state == "overdue"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13 item 11: adulthood at the moment of imposition (art. 2(1), 2(2))
+
+def _person(family: Family, born: date, name: str) -> Person:
+    return add_person(family.case, role=PersonRole.USING_VIOLENCE, by=family.coordinator, name=name,
+                      date_of_birth=born)
+
+
+def test_seventeen_at_imposition_is_refused_though_eighteen_when_entered(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 6, 10, 9, 0))  # entered the day after the 18th birthday
+    family = Family()
+    young = _person(family, date(2008, 6, 9), "Sem Jonger")
+    with pytest.raises(InvalidInput) as refused:
+        family.impose(local(2026, 6, 7, 10, 0), removed=young)  # aged 17 that day
+    assert refused.value.field == "removed_person"
+    assert "minderjarig" in refused.value.message and "07-06-2026" in refused.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(HouseBan)) == 0
+
+
+def test_entered_at_seventeen_and_eighteen_at_imposition_is_accepted(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 3, 10, 9, 0))  # entered in March, aged 17
+    family = Family()
+    person = _person(family, date(2008, 5, 1), "Sem Ouder")
+    db.session.commit()
+    clock(local(2026, 6, 8, 9, 0))
+    ban = family.impose(local(2026, 6, 7, 10, 0), removed=person)  # 18 since 1 May
+    assert ban.status == HouseBanStatus.RUNNING
+
+
+def test_the_eighteenth_birthday_itself_counts_as_adult(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 6, 9, 12, 0))
+    family = Family()
+    person = _person(family, date(2008, 6, 9), "Sem Jarig")
+    # 00:30 on the birthday, Dutch time (22:30 UTC the day before): already 18.
+    assert family.impose(local(2026, 6, 9, 0, 30), removed=person).status == HouseBanStatus.RUNNING

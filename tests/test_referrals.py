@@ -542,3 +542,14 @@ def test_two_referral_persons_matching_one_known_person_give_a_line_each(app: Fl
         reads = db.session.scalars(select(AuditEvent).where(AuditEvent.detail == "mogelijke dubbele registratie")
                                    ).all()
         assert sorted(e.case_id for e in reads) == sorted([first_id, second_id])  # each known person once
+
+
+def test_curly_and_straight_apostrophes_are_the_same_person_in_the_duplicate_check(app: Flask,
+                                                                                 people: People) -> None:
+    """Issue 13 item 15: "Anne-Marie D’Souza" in a case, "Anne-Marie D'Souza" in the referral."""
+    with app.app_context():
+        _, reference = _case_with_person(people, bsn=None, name="Anne-Marie D’Souza")
+    vt = signed_in(app, people.vt)
+    referral_id = submitted_referral(app, vt, persons=[{"name": "Anne–Marie D'Souza", "bsn": ""}])
+    page = signed_in(app, people.lead).get(f"/triage/{referral_id}").get_data(as_text=True)
+    assert "overeenkomst op naam en geboortedatum" in page and reference in page

@@ -19,6 +19,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
+from ..people.identity import is_adult_on
 from ..people.models import Person
 from ..reference.models import Municipality
 from ..timeutil import AMSTERDAM, today, utcnow
@@ -152,13 +153,18 @@ def impose_house_ban(case: Case, *, imposed_at: datetime, imposed_by: ImposedBy,
                            field="removed_person")
     if any(person.case_id != case.id for person in protected):
         raise InvalidInput("Kies de beschermde personen uit het cliëntsysteem van deze casus.", field="protected")
-    if removed_person.is_adult is None:
+    # Art. 2(1)/(2): the order is imposed on an adult, judged at the moment of imposition (the
+    # Dutch calendar day), from the date of birth, not from the age band stored at data entry.
+    imposed_on = imposed_at.astimezone(AMSTERDAM).date()
+    adult = is_adult_on(removed_person.date_of_birth, imposed_on)
+    if adult is None:
         raise InvalidInput("De leeftijd van deze persoon is onbekend. Een huisverbod kan alleen worden opgelegd "
                            "aan een meerderjarige: vul eerst de geboortedatum in bij het cliëntsysteem.",
                            field="removed_person")
-    if removed_person.is_adult is not True:
-        raise InvalidInput("Een huisverbod kan alleen worden opgelegd aan een meerderjarige; deze persoon is "
-                           "minderjarig.", field="removed_person")
+    if not adult:
+        raise InvalidInput(f"Een huisverbod kan alleen worden opgelegd aan een meerderjarige; deze persoon was "
+                           f"op de dag van het opleggen ({imposed_on.strftime('%d-%m-%Y')}) minderjarig.",
+                           field="removed_person")
     if not protected:
         raise InvalidInput("Kies minstens één persoon die door het huisverbod wordt beschermd.", field="protected")
     if removed_person in protected:

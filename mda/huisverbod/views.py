@@ -26,10 +26,11 @@ from ..cases.tabs import render_case
 from ..db import db
 from ..forms import show_domain_error
 from ..errors import DomainError, StaleVersion
+from ..people.identity import is_adult_on
 from ..people.models import Person
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import utcnow
+from ..timeutil import today, utcnow
 from . import deadlines, operations
 from .forms import (AppealForm, BreachForm, CasemanagementEndForm, CasemanagementStartForm, DeclineExtensionForm,
                     ExtendForm, HearingForm, ImposeForm, ReachabilityForm, RulingForm, WithdrawForm,
@@ -275,7 +276,9 @@ for _spec in EVENT_FORMS.values():
 # Imposing
 
 def _person_label(person: Person) -> str:
-    return f"{person.name or 'Persoon zonder naam'} ({person.role.label}, {person.age_band.label})"
+    adult = is_adult_on(person.date_of_birth, today())
+    age = "leeftijd onbekend" if adult is None else "meerderjarig" if adult else "minderjarig"
+    return f"{person.name or 'Persoon zonder naam'} ({person.role.label}, {age})"
 
 
 def _impose_form(case: Case, persons: list[Person]) -> ImposeForm:
@@ -320,4 +323,4 @@ def impose(target: Case, case_id: int) -> View:
         record(AuditAction.READ, by=account, case_id=target.id, person_id=person.id, object_type="person",
                object_id=person.id)
     return render_case("huisverbod/impose.html", target, "huisverbod.case_orders", form=form,
-                       has_adult=any(person.is_adult for person in persons))
+                       has_adult=any(is_adult_on(person.date_of_birth, today()) for person in persons))

@@ -520,6 +520,7 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
                      ave_level=level, previous_case=previous)
     for person in persons_of(referral):
         person.case_id = case.id  # the person stays linked to the referral it came in by
+        person.refresh_age_band()  # the stored age band is the age on the day the case opened
         db.session.flush()
         record(AuditAction.TRANSFER, by=by, case_id=case.id, person_id=person.id, object_type="person",
                object_id=person.id, detail=f"van verwijzing {referral.id} naar casus")
