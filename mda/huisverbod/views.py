@@ -78,19 +78,27 @@ def _running(ban: HouseBan) -> bool:
     return ban.is_running_at(utcnow())
 
 
+def _extension_recordable(ban: HouseBan) -> bool:
+    """A decision on extension is offered while the order runs, and after the clock ended it
+    until four weeks after imposition: the mayor's timely decision may be recorded late."""
+    latest = deadlines.latest_extended_end(ban.imposed_at)
+    return ban.status in operations.EXTENDABLE_STATUSES and ban.ends_at < latest and utcnow() < latest
+
+
 EVENT_FORMS: dict[str, EventForm] = {form.name: form for form in [
     EventForm("verlengen", "extend", "Verlengen (burgemeester)", "Verlenging vastleggen", ExtendForm,
               lambda ban, f, by: operations.extend(ban, new_end=f.new_end.data, decided_by=ImposedBy(f.decided_by.data),
                                                    decided_at=f.decided_at.data, note=f.note.data, by=by,
                                                    expected_version=f.version.data),
-              lambda ban: _running(ban) and ban.ends_at < deadlines.latest_extended_end(ban.imposed_at),
+              _extension_recordable,
               "De verlenging is vastgelegd.", "new_end",
               lambda ban: {"decided_by": ImposedBy.MAYOR.value, "decided_at": utcnow().replace(second=0, microsecond=0),
                            "new_end": deadlines.latest_extended_end(ban.imposed_at)}),
     EventForm("niet-verlengen", "decline_extension", "Besluit: niet verlengen", "Besluit vastleggen", DeclineExtensionForm,
               lambda ban, f, by: operations.decline_extension(ban, decided_at=f.decided_at.data, note=f.note.data,
                                                               by=by, expected_version=f.version.data),
-              lambda ban: _running(ban) and ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None,
+              lambda ban: (_extension_recordable(ban) and ban.status != HouseBanStatus.EXTENDED
+                           and ban.extension_decided_at is None),
               "Het besluit om niet te verlengen is vastgelegd.", "decided_at",
               lambda ban: {"decided_at": utcnow().replace(second=0, microsecond=0)}),
     EventForm("intrekken", "withdraw", "Intrekken (burgemeester)", "Intrekking vastleggen", WithdrawForm,
