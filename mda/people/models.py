@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base
@@ -101,9 +101,9 @@ class Person(RowKeyMixin, Base):
             from ..cases.models import Case
             from ..db import db
             with db.session.no_autoflush:  # called from attribute setters, mid-change
-                opened_on = db.session.scalar(select(Case.opened_on).where(Case.id == self.case_id))
-            if opened_on is not None:
-                return opened_on
+                case = db.session.get(Case, self.case_id)  # usually loaded already: no query
+            if case is not None and case.opened_on is not None:
+                return case.opened_on
         return today()
 
     def refresh_age_band(self) -> None:
