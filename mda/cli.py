@@ -259,9 +259,25 @@ def house_ban_expire() -> None:
     click.echo(f"{len(ended)} huisverbod(en) beëindigd.")
 
 
+@click.group("people", cls=AppGroup)
+def people_group() -> None:
+    """Persons of the client systems."""
+
+
+@people_group.command("reindex")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def people_reindex(batch_size: int) -> None:
+    """Recompute the blind index (duplicate check) and age bands from the encrypted data.
+
+    Run once after an upgrade that changes how names are normalised; safe to interrupt and re-run."""
+    from .people.operations import reindex_persons
+    report = reindex_persons(batch_size=batch_size)
+    click.echo(f"{report.checked} personen gelezen, {report.changed} bijgewerkt.")
+
+
 from .lifecycle.cli import backup_group, lifecycle_group  # noqa: E402
 
 COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group,
-                  lifecycle_group, backup_group)
+                  lifecycle_group, backup_group, people_group)
 for _group in COMMAND_GROUPS:
     main.add_command(_group)

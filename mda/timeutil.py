@@ -18,6 +18,17 @@ def today() -> date:
     return utcnow().astimezone(AMSTERDAM).date()
 
 
+def format_moment(moment: datetime | None, *, with_time: bool = True) -> str:
+    """An instant as every page shows it: on the Dutch wall clock, in Dutch notation
+    (dd-mm-jjjj HH:MM), whatever zone it was stored or computed in. The one formatter
+    for instants on pages and in messages, so no page says "UTC"."""
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        raise ValueError("format_moment() needs an aware datetime")
+    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+
+
 def freeze(moment: datetime | None) -> None:
     """Set (or with None, release) the clock; for tests and the demo's time travel only."""
     global _frozen

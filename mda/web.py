@@ -12,7 +12,7 @@ from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
 
 from .db import db
-from .timeutil import AMSTERDAM
+from .timeutil import format_moment
 from .auth.sessions import note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
@@ -101,10 +101,7 @@ def init_app(app: Flask) -> None:
 
 def _localtime(moment: datetime | None, with_time: bool = True) -> str:
     """An instant on the Dutch wall clock, in Dutch notation."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(AMSTERDAM)
-    return local.strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+    return format_moment(moment, with_time=with_time)
 
 
 def _policy_for_templates() -> dict[str, object]:

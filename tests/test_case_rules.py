@@ -118,3 +118,55 @@ def test_participatie_needs_diagnostiek_or_a_reason() -> None:
 
 def test_falling_back_needs_no_evidence() -> None:
     check_phase_move(P.HERSTEL, P.DIRECTE_VEILIGHEID, "Nieuw incident", NOTHING)
+
+
+# --- issue 13 item 12: the time outside AVE 3-4 counts from leaving the band --------------------
+
+def test_outside_band_since_is_kept_between_levels_outside_the_band() -> None:
+    from datetime import datetime, timezone
+    from mda.cases.rules import outside_band_since
+    left, later = datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 2, 1, tzinfo=timezone.utc)
+    assert outside_band_since(None, 2, left) == left               # 3 -> 2: leaves the band
+    assert outside_band_since(left, 1, later) == left              # 2 -> 1: still outside since then
+    assert outside_band_since(left, 5, later) == left              # 1 -> 5 jumps over the band
+    assert outside_band_since(left, 3, later) is None              # back in the band
+    assert outside_band_since(None, 4, later) is None
+
+
+def test_too_long_outside_the_band_keeps_counting_after_3_to_2_to_1(ctx: Flask, clock) -> None:  # noqa: ANN001
+    from datetime import datetime, timedelta, timezone
+    from mda.cases.queries import attention_flags
+
+    def flags(case) -> list[str]:  # noqa: ANN001
+        return [f for f in attention_flags(case, overdue_tasks=0, plan_review_on=None, day=start.date(),
+                                           ave_band_days=30) if f.startswith("AVE")]
+
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    clock(start)
+    coordinator = make.user(Role.COORDINATOR)
+    case = make.case(coordinator, ave_level=3)
+    assert case.ave_outside_band_since is None
+    change_ave_level(case, 2, by=coordinator, reason="Lokaal team neemt het over")
+    clock(start + timedelta(days=31))
+    assert flags(case) == ["AVE 2 langer dan 30 dagen buiten AVE 3-4"]
+    change_ave_level(case, 1, by=coordinator, reason="Eigen organisatie pakt het op")
+    assert flags(case) == ["AVE 1 langer dan 30 dagen buiten AVE 3-4"]   # no reset on 2 -> 1
+    clock(start + timedelta(days=45))
+    db.session.commit()
+    assert flags(case) == ["AVE 1 langer dan 30 dagen buiten AVE 3-4"]
+    assert case.ave_outside_band_since == start
+    change_ave_level(case, 3, by=coordinator, reason="Escalatie, weer MDA++")
+    assert flags(case) == [] and case.ave_outside_band_since is None
+    change_ave_level(case, 2, by=coordinator, reason="Afschalen")
+    clock(start + timedelta(days=75))
+    assert flags(case) == []                                            # a new stay: 30 days, not more
+    clock(start + timedelta(days=76))
+    assert flags(case) == ["AVE 2 langer dan 30 dagen buiten AVE 3-4"]
+
+
+def test_a_case_opened_outside_the_band_counts_from_opening(ctx: Flask, clock) -> None:  # noqa: ANN001
+    from datetime import datetime, timezone
+    opened = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+    clock(opened)
+    case = make.case(make.user(Role.COORDINATOR), ave_level=2)
+    assert case.ave_outside_band_since == opened

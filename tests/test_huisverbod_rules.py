@@ -245,19 +245,128 @@ def test_extension_across_the_october_change_uses_the_wall_clock(ctx: Flask, clo
     assert ban.ends_at == local(2026, 11, 7, 10, 0)
 
 
-def test_extension_after_expiry_is_refused(ctx: Flask, clock: Clock) -> None:
+def test_extension_decided_after_the_end_is_refused(ctx: Flask, clock: Clock) -> None:
     imposed = local(2026, 3, 20, 10, 0)
     clock(local(2026, 3, 22, 10, 0))
     family = Family()
     ban = family.impose(imposed)
     db.session.commit()
-    clock(ban.ends_at)  # the very minute it ends
-    with pytest.raises(InvalidTransition) as refused:
-        operations.extend(ban, new_end=local(2026, 4, 10, 10, 0), decided_by=ImposedBy.MAYOR,
-                          decided_at=ban.ends_at - timedelta(hours=2), by=family.coordinator)
-    assert "afgelopen op 30-03-2026 10:00" in refused.value.message
-    db.session.rollback()
+    clock(ban.ends_at + timedelta(hours=3))
+    for decided in (ban.ends_at, ban.ends_at + timedelta(minutes=30)):  # the very minute it ends, or later
+        with pytest.raises(InvalidTransition) as refused:
+            operations.extend(ban, new_end=local(2026, 4, 10, 10, 0), decided_by=ImposedBy.MAYOR,
+                              decided_at=decided, by=family.coordinator)
+        assert refused.value.field == "decided_at" and "vóór het einde van het huisverbod (30-03-2026 10:00)" \
+            in refused.value.message
+        db.session.rollback()
     assert ban.status == HouseBanStatus.RUNNING and ban.ends_at == local(2026, 3, 30, 10, 0)
+
+
+# Issue 13 item 10: imposed 04-05-2026 10:00, so it ends 14-05-2026 10:00 unless extended.
+IMPOSED_4_MAY = local(2026, 5, 4, 10, 0)
+
+
+@pytest.mark.parametrize("expired_first", [False, True], ids=["not yet marked ended", "marked ended by the clock"])
+def test_a_timely_extension_recorded_after_day_ten_is_accepted_and_so_is_a_breach_after_it(
+        ctx: Flask, clock: Clock, expired_first: bool) -> None:
+    clock(local(2026, 5, 4, 12, 0))
+    family = Family()
+    ban = family.impose(IMPOSED_4_MAY)
+    db.session.commit()
+    assert ban.ends_at == local(2026, 5, 14, 10, 0)
+    clock(local(2026, 5, 15, 9, 0))  # the coordinator records it the day after the end
+    if expired_first:
+        assert operations.expire_due_orders() == [ban.id]
+        db.session.commit()
+        db.session.refresh(ban)
+        assert ban.status == HouseBanStatus.EXPIRED
+    operations.extend(ban, new_end=local(2026, 6, 1, 10, 0), decided_by=ImposedBy.MAYOR,
+                      decided_at=local(2026, 5, 13, 16, 0), by=family.coordinator, note="Dreiging houdt aan",
+                      expected_version=ban.version)
+    db.session.commit()
+    assert ban.status == HouseBanStatus.EXTENDED and ban.ended_at is None
+    assert ban.ends_at == local(2026, 6, 1, 10, 0) and ban.extension_decided_at == local(2026, 5, 13, 16, 0)
+    assert ban.is_running_at(local(2026, 5, 15, 9, 0))
+    # The breach on the evening of 14-05, during the extended period, recorded afterwards.
+    operations.record_breach(ban, occurred_at=local(2026, 5, 14, 22, 0), reported_to_police=True, notes=None,
+                             by=family.coordinator)
+    db.session.commit()
+    assert [b.occurred_at for b in ban.breaches] == [local(2026, 5, 14, 22, 0)]
+
+    kinds = [event.kind for event in sorted(ban.events, key=lambda e: e.id)]
+    expected = [HouseBanEventKind.IMPOSED]
+    if expired_first:  # the expiry stays in the history, with what took it back
+        expected += [HouseBanEventKind.EXPIRED, HouseBanEventKind.EXPIRY_RETRACTED]
+    assert kinds == expected + [HouseBanEventKind.EXTENDED, HouseBanEventKind.BREACH]
+    items = timeline(ban, local(2026, 5, 15, 9, 0))
+    [extended] = [item for item in items if item.label == "Verlengd door de burgemeester"]
+    assert extended.when == "13-05-2026 16:00" and extended.extra["recorded"] == "15-05-2026 09:00"
+    assert "Achteraf vastgelegd" in extended.note and "14-05-2026 10:00" in extended.note
+    if expired_first:
+        [expired] = [item for item in items if item.label == "Huisverbod afgelopen"]
+        assert "Herzien" in expired.note
+        retracted = [e for e in ban.events if e.kind == HouseBanEventKind.EXPIRY_RETRACTED][0]
+        assert retracted.recorded_by_id == family.coordinator.id
+        assert retracted.occurred_at == local(2026, 5, 15, 9, 0)
+        details = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.object_type == "house_ban",
+                                                                     AuditEvent.user_id == family.coordinator.id)).all()
+        assert "expiry_retracted" in details and "extended" in details
+    # And the clock ends it at the new end, once.
+    clock(local(2026, 6, 1, 10, 0))
+    assert operations.expire_due_orders() == [ban.id]
+
+
+def test_an_extension_recorded_after_the_extended_period_ended_too_ends_it_then(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 5, 4, 12, 0))
+    family = Family()
+    ban = family.impose(IMPOSED_4_MAY)
+    db.session.commit()
+    clock(local(2026, 5, 25, 9, 0))
+    operations.expire_due_orders()
+    db.session.refresh(ban)
+    operations.extend(ban, new_end=local(2026, 5, 21, 10, 0), decided_by=ImposedBy.MAYOR,
+                      decided_at=local(2026, 5, 12, 11, 0), by=family.coordinator)
+    db.session.commit()
+    assert ban.status == HouseBanStatus.EXPIRED and ban.ended_at == local(2026, 5, 21, 10, 0)
+    kinds = [event.kind for event in sorted(ban.events, key=lambda e: e.id)]
+    assert kinds == [HouseBanEventKind.IMPOSED, HouseBanEventKind.EXPIRED, HouseBanEventKind.EXPIRY_RETRACTED,
+                     HouseBanEventKind.EXTENDED, HouseBanEventKind.EXPIRED]
+    assert operations.expire_due_orders() == []
+    # A breach within the extended period is accepted, one after it is not.
+    operations.record_breach(ban, occurred_at=local(2026, 5, 20, 8, 0), reported_to_police=False, notes=None,
+                             by=family.coordinator)
+    with pytest.raises(InvalidInput):
+        operations.record_breach(ban, occurred_at=local(2026, 5, 21, 10, 0), reported_to_police=False, notes=None,
+                                 by=family.coordinator)
+
+
+def test_a_late_extension_may_not_overlap_a_new_order_and_a_withdrawn_order_stays_ended(ctx: Flask,
+                                                                                       clock: Clock) -> None:
+    clock(local(2026, 5, 4, 12, 0))
+    family = Family()
+    ban = family.impose(IMPOSED_4_MAY)
+    db.session.commit()
+    clock(local(2026, 5, 16, 9, 0))
+    operations.expire_due_orders()
+    db.session.refresh(ban)
+    newer = family.impose(local(2026, 5, 15, 20, 0))  # new facts, after the first one ended
+    db.session.commit()
+    with pytest.raises(InvalidTransition) as refused:
+        operations.extend(ban, new_end=local(2026, 6, 1, 10, 0), decided_by=ImposedBy.MAYOR,
+                          decided_at=local(2026, 5, 13, 16, 0), by=family.coordinator)
+    assert refused.value.field == "new_end" and "15-05-2026 20:00" in refused.value.message
+    db.session.rollback()
+    # Up to the new order is fine.
+    operations.extend(ban, new_end=local(2026, 5, 15, 20, 0), decided_by=ImposedBy.MAYOR,
+                      decided_at=local(2026, 5, 13, 16, 0), by=family.coordinator)
+    db.session.commit()
+    assert ban.status == HouseBanStatus.EXPIRED and ban.ended_at == local(2026, 5, 15, 20, 0)
+    operations.withdraw(newer, decided_by=ImposedBy.MAYOR, withdrawn_at=local(2026, 5, 16, 8, 0),
+                        by=family.coordinator)
+    with pytest.raises(InvalidTransition) as refused:
+        operations.extend(newer, new_end=local(2026, 6, 1, 10, 0), decided_by=ImposedBy.MAYOR,
+                          decided_at=local(2026, 5, 16, 7, 0), by=family.coordinator)
+    assert "ingetrokken" in refused.value.message
 
 
 def test_extension_by_a_mandated_officer_is_refused(ctx: Flask, now: datetime) -> None:
@@ -378,13 +487,17 @@ def test_oral_order_is_written_up_once(ctx: Flask, now: datetime) -> None:
         operations.record_written_up(ban, written_up_at=now, by=family.coordinator)
 
 
-def test_casemanagement_runs_one_year_from_its_start(ctx: Flask, now: datetime) -> None:
+def test_casemanagement_runs_one_year_from_the_order_however_late_it_starts(ctx: Flask, now: datetime) -> None:
+    """Issue 13 item 17: recording the start a day later used to move the end to 23-03-2027."""
     family = Family()
-    ban = family.impose(now - timedelta(days=2))
+    ban = family.impose(now - timedelta(days=2))  # 22-03-2026 10:00
+    assert ban.casemanagement_until == date(2027, 3, 22)
     with pytest.raises(InvalidTransition):
         operations.end_casemanagement(ban, ended_at=now, by=family.coordinator)
     operations.start_casemanagement(ban, started_at=now - timedelta(days=1), by=family.coordinator)
-    assert ban.casemanagement_until == date(2027, 3, 23)
+    assert ban.casemanagement_until == date(2027, 3, 22)
+    items = {item.label: item for item in timeline(ban, now)}
+    assert items["Einde casemanagement (één jaar)"].when == "22-03-2027"
     operations.end_casemanagement(ban, ended_at=now, by=family.coordinator, note="Overgedragen aan lokaal team")
     kinds = [event.kind for event in ban.events]
     assert HouseBanEventKind.CASEMANAGEMENT_STARTED in kinds and HouseBanEventKind.CASEMANAGEMENT_ENDED in kinds
@@ -490,3 +603,55 @@ def test_reachability_overdue_after_24_hours(ctx: Flask, clock: Clock, now: date
     assert any("Bereikbaarheid" in alert for alert in alerts_for_cases([family.case.id])[family.case.id])
     items = {item.label: item for item in timeline(ban, now + timedelta(minutes=1))}
     assert items["Bereikbaarheid uithuisgeplaatste uiterlijk opgegeven (24 uur)"].state == "overdue"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13 item 11: adulthood at the moment of imposition (art. 2(1), 2(2))
+
+def _person(family: Family, born: date, name: str) -> Person:
+    return add_person(family.case, role=PersonRole.USING_VIOLENCE, by=family.coordinator, name=name,
+                      date_of_birth=born)
+
+
+def test_seventeen_at_imposition_is_refused_though_eighteen_when_entered(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 6, 10, 9, 0))  # entered the day after the 18th birthday
+    family = Family()
+    young = _person(family, date(2008, 6, 9), "Sem Jonger")
+    with pytest.raises(InvalidInput) as refused:
+        family.impose(local(2026, 6, 7, 10, 0), removed=young)  # aged 17 that day
+    assert refused.value.field == "removed_person"
+    assert "minderjarig" in refused.value.message and "07-06-2026" in refused.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(HouseBan)) == 0
+
+
+def test_entered_at_seventeen_and_eighteen_at_imposition_is_accepted(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 3, 10, 9, 0))  # entered in March, aged 17
+    family = Family()
+    person = _person(family, date(2008, 5, 1), "Sem Ouder")
+    db.session.commit()
+    clock(local(2026, 6, 8, 9, 0))
+    ban = family.impose(local(2026, 6, 7, 10, 0), removed=person)  # 18 since 1 May
+    assert ban.status == HouseBanStatus.RUNNING
+
+
+def test_the_eighteenth_birthday_itself_counts_as_adult(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 6, 9, 12, 0))
+    family = Family()
+    person = _person(family, date(2008, 6, 9), "Sem Jarig")
+    # 00:30 on the birthday, Dutch time (22:30 UTC the day before): already 18.
+    assert family.impose(local(2026, 6, 9, 0, 30), removed=person).status == HouseBanStatus.RUNNING
+
+
+def test_casemanagement_cannot_start_after_its_year(ctx: Flask, clock: Clock) -> None:
+    imposed = local(2026, 3, 22, 10, 0)
+    clock(local(2026, 3, 23, 10, 0))
+    family = Family()
+    ban = family.impose(imposed)
+    db.session.commit()
+    clock(local(2027, 4, 1, 10, 0))
+    with pytest.raises(InvalidInput) as refused:
+        operations.start_casemanagement(ban, started_at=local(2027, 3, 22, 9, 0), by=family.coordinator)
+    assert refused.value.field == "started_at" and "22-03-2027" in refused.value.message
+    operations.start_casemanagement(ban, started_at=local(2027, 3, 21, 23, 0), by=family.coordinator)
+    assert ban.casemanagement_until == date(2027, 3, 22)

@@ -233,17 +233,43 @@ def test_refused_extensions_show_dutch_errors_and_save_nothing(app: Flask, setti
             AuditEvent.action == AuditAction.READ, AuditEvent.object_type == "house_ban")) == 1
 
 
-def test_extension_after_expiry_is_refused_in_the_form(app: Flask, setting: Setting, clock: Clock) -> None:
+def test_extension_decided_after_expiry_is_refused_in_the_form(app: Flask, setting: Setting, clock: Clock) -> None:
     ban_id = _impose_directly(app, setting, local(2026, 3, 20, 10, 0))
     version = _version(app, ban_id)
-    clock(local(2026, 3, 30, 10, 0))
+    clock(local(2026, 3, 30, 11, 0))
     client = _login(app, setting.coordinator_id)
     response = client.post(_event_url(setting, ban_id, "verlengen"), data=_prefixed(
-        ban_id, "verlengen", version=version, decided_by="mayor", decided_at="2026-03-30T09:00",
+        ban_id, "verlengen", version=version, decided_by="mayor", decided_at="2026-03-30T10:30",
         new_end="2026-04-10T10:00"))
-    assert response.status_code == 200 and "afgelopen op 30-03-2026 10:00" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "vóór het einde van het huisverbod (30-03-2026 10:00)" in response.get_data(as_text=True)
     [ban] = _bans(app)
     assert ban.ends_at == local(2026, 3, 30, 10, 0) and ban.extension_decided_at is None
+
+
+def test_issue_13_timely_extension_recorded_on_15_may_then_a_breach_on_14_may(app: Flask, setting: Setting,
+                                                                              clock: Clock) -> None:
+    """Imposed 04-05-2026 10:00; on 15-05 the coordinator records the mayor's extension decided
+    on 13-05, then a breach on 14-05 22:00. Both are accepted; the page says it was recorded late."""
+    clock(local(2026, 5, 4, 11, 0))
+    ban_id = _impose_directly(app, setting, local(2026, 5, 4, 10, 0))
+    clock(local(2026, 5, 15, 9, 0))
+    client = _login(app, setting.coordinator_id)
+    page = client.get(f"/casussen/{setting.case_id}/huisverboden").get_data(as_text=True)  # marks it ended
+    assert f'name="hv{ban_id}-verlengen-new_end"' in page  # the form is still offered
+    response = client.post(_event_url(setting, ban_id, "verlengen"), data=_prefixed(
+        ban_id, "verlengen", version=_version(app, ban_id), decided_by="mayor", decided_at="2026-05-13T16:00",
+        new_end="2026-06-01T10:00", note=""))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    response = client.post(_event_url(setting, ban_id, "overtreding"), data=_prefixed(
+        ban_id, "overtreding", version=_version(app, ban_id), occurred_at="2026-05-14T22:00",
+        reported_to_police="y", notes=""))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [ban] = _bans(app)
+    assert ban.status == HouseBanStatus.EXTENDED and ban.ends_at == local(2026, 6, 1, 10, 0)
+    body = client.get(f"/casussen/{setting.case_id}/huisverboden").get_data(as_text=True)
+    assert "Achteraf vastgelegd" in body and "Afloop herzien" in body and "14-05-2026 22:00" in body
+    assert "loopt tot <strong>01-06-2026 10:00</strong>" in body
 
 
 def test_a_stale_form_is_refused_and_shows_both_versions(app: Flask, setting: Setting) -> None:

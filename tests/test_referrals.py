@@ -514,3 +514,42 @@ def test_house_ban_route_is_recorded_on_the_case(app: Flask, people: People) -> 
     with app.app_context():
         case = db.session.get(Case, db.session.get(Referral, referral_id).case_id)
         assert case.intake_route == IntakeRoute.HUISVERBOD and case.ave_level == 3
+
+
+def test_two_referral_persons_matching_one_known_person_give_a_line_each(app: Flask, people: People) -> None:
+    """Issue 13 item 16: one person of the referral matches by BSN, another (typed without BSN) by
+    name and birth date, both the same known person; and the BSN also in a second case."""
+    with app.app_context():
+        first_id, first_reference = _case_with_person(people, bsn=make.BSN_A)
+        second_id, second_reference = _case_with_person(people, bsn=make.BSN_A, name="Vera Anders Gespeld",
+                                                        born=None)
+    vt = signed_in(app, people.vt)
+    referral_id = submitted_referral(app, vt, persons=[
+        {"name": "Vera V. Anders", "bsn": make.BSN_A, "date_of_birth": "1990-01-01"},
+        {"role": "other_involved", "name": VICTIM_NAME, "bsn": "", "date_of_birth": BIRTH_DATE.isoformat()},
+    ])
+    with app.app_context():
+        from mda.referrals.operations import find_possible_duplicates
+        found = find_possible_duplicates(db.session.get(Referral, referral_id))
+        pairs = sorted((d.person.name, d.match.case_id, d.via) for d in found)
+    assert pairs == sorted([("Vera V. Anders", first_id, "bsn"), (VICTIM_NAME, first_id, "name_birth"),
+                            ("Vera V. Anders", second_id, "bsn")])
+    lead = signed_in(app, people.lead)
+    page = lead.get(f"/triage/{referral_id}").get_data(as_text=True)
+    assert page.count("overeenkomst op BSN") == 2 and page.count("overeenkomst op naam en geboortedatum") == 1
+    assert "Vera V. Anders" in page and first_reference in page and second_reference in page
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.detail == "mogelijke dubbele registratie")
+                                   ).all()
+        assert sorted(e.case_id for e in reads) == sorted([first_id, second_id])  # each known person once
+
+
+def test_curly_and_straight_apostrophes_are_the_same_person_in_the_duplicate_check(app: Flask,
+                                                                                 people: People) -> None:
+    """Issue 13 item 15: "Anne-Marie D’Souza" in a case, "Anne-Marie D'Souza" in the referral."""
+    with app.app_context():
+        _, reference = _case_with_person(people, bsn=None, name="Anne-Marie D’Souza")
+    vt = signed_in(app, people.vt)
+    referral_id = submitted_referral(app, vt, persons=[{"name": "Anne–Marie D'Souza", "bsn": ""}])
+    page = signed_in(app, people.lead).get(f"/triage/{referral_id}").get_data(as_text=True)
+    assert "overeenkomst op naam en geboortedatum" in page and reference in page

@@ -86,6 +86,9 @@ class Case(Base):
     phase_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     ave_level: Mapped[int] = mapped_column(ForeignKey("ave_levels.level"))
     ave_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # When the case left the MDA++ band (AVE 3-4), kept while it moves between levels outside it
+    # (3 -> 2 -> 1 is one stay outside); NULL while inside. See rules.outside_band_since.
+    ave_outside_band_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
     opened_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     closure_reason: Mapped[ClosureReason | None] = mapped_column(enum_column_type(ClosureReason, "closure_reason"))

@@ -20,7 +20,7 @@ from ..teams.models import TeamMembership, TeamPhase, TeamRole
 from ..timeutil import today, utcnow
 from .models import (AveChange, Case, CaseReferenceCounter, CaseStatus, CaseStatusChange, CaseViolenceForm,
                      ClosureReason, IntakeRoute, Phase, PhaseChange, ViolenceForm)
-from .rules import check_ave_move, check_closure, check_phase_move, check_reopen
+from .rules import check_ave_move, check_closure, check_phase_move, check_reopen, outside_band_since
 
 
 CLOSED_MESSAGE = "Deze casus is afgesloten. Heropen de casus eerst, met een reden."
@@ -85,7 +85,8 @@ def open_case(*, municipality: Municipality, intake_route: IntakeRoute, coordina
     now = utcnow()
     case = Case(reference=next_reference(opened_on.year), municipality=municipality,
                 intake_route=intake_route, phase=Phase.DIRECTE_VEILIGHEID, phase_since=now,
-                ave_level=ave_level, ave_since=now, opened_on=opened_on,
+                ave_level=ave_level, ave_since=now, ave_outside_band_since=outside_band_since(None, ave_level, now),
+                opened_on=opened_on,
                 previous_case_id=previous_case.id if previous_case else None)
     case.violence_forms = [CaseViolenceForm(form=form) for form in dict.fromkeys(forms)]
     case.phase_changes.append(PhaseChange(to_phase=Phase.DIRECTE_VEILIGHEID, changed_at=now, changed_by_id=by.id))
@@ -131,6 +132,7 @@ def change_ave_level(case: Case, target: int, *, by: User, reason: str,
     change = AveChange(from_level=case.ave_level, to_level=target, changed_at=now, changed_by_id=by.id)
     change.reason = reason
     case.ave_changes.append(change)
+    case.ave_outside_band_since = outside_band_since(case.ave_outside_band_since, target, now)
     case.ave_level, case.ave_since = target, now
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="ave_change", object_id=change.id,

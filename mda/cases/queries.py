@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -16,7 +16,7 @@ from ..safety.models import SafetyPlan
 from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import today, utcnow
 from .models import Case, CaseStatus, Phase
-from .rules import MDA_BAND
+from .rules import outside_band_too_long
 
 PAGE_SIZE = 25
 SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "deadline": "deadline",
@@ -166,8 +166,8 @@ def attention_flags(case: Case, *, overdue_tasks: int, plan_review_on: date | No
 
 
 def ave_outside_band_too_long(case: Case, days: int) -> bool:
-    outside = not MDA_BAND[0] <= case.ave_level <= MDA_BAND[1]
-    return outside and utcnow() - case.ave_since > timedelta(days=days)
+    # Counted from when the case left AVE 3-4, not from its last change of level.
+    return outside_band_too_long(case.ave_level, case.ave_outside_band_since, utcnow(), days)
 
 
 def team_of(case: Case, day: date | None = None) -> list[TeamMembership]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ..errors import InvalidInput, InvalidTransition
 from ..organisations.models import OrganisationKind
@@ -93,3 +94,18 @@ def check_reopen(status: CaseStatus, reason: str | None) -> None:
 
 def outside_mda_band(level: int) -> bool:
     return not MDA_BAND[0] <= level <= MDA_BAND[1]
+
+
+def outside_band_since(previous_since: datetime | None, to_level: int, at: datetime) -> datetime | None:
+    """When the case left the MDA++ band, after a move to ``to_level`` at ``at``.
+
+    A move between two levels outside the band (3 -> 2, then 2 -> 1) does not restart the
+    count: the case has been outside since it left. A move back into the band ends it."""
+    if not outside_mda_band(to_level):
+        return None
+    return previous_since or at
+
+
+def outside_band_too_long(level: int, since: datetime | None, now: datetime, days: int) -> bool:
+    """Outside AVE 3-4 for longer than the configured number of days (AVE_OUTSIDE_BAND_DAYS)."""
+    return outside_mda_band(level) and since is not None and now - since > timedelta(days=days)

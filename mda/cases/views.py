@@ -16,7 +16,7 @@ from ..forms import show_domain_error
 from ..organisations.models import OrganisationKind
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import today
+from ..timeutil import format_moment, today
 from . import operations
 from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
@@ -110,7 +110,7 @@ def _conflict(case: Case, form) -> None:  # noqa: ANN001
     db.session.rollback()
     db.session.refresh(case)
     latest = max([*case.phase_changes, *case.ave_changes], key=lambda change: change.changed_at, default=None)
-    who = f" Laatste wijziging: {latest.changed_by.display_name}, {latest.changed_at:%d-%m-%Y %H:%M} UTC." \
+    who = f" Laatste wijziging: {latest.changed_by.display_name}, {format_moment(latest.changed_at)}." \
         if latest else ""
     form.version.errors = [f"{StaleVersion().message} Nu: fase {case.phase.label}, AVE {case.ave_level}, "
                            f"status {case.status.label}.{who}"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from ..timeutil import AMSTERDAM
+from ..timeutil import AMSTERDAM, format_moment
 
 INITIAL_DAYS = 10           # art. 2(1)
 MAXIMUM_DAYS = 28           # art. 9(1): at most four weeks after imposition
@@ -78,9 +78,7 @@ def local(moment: datetime) -> datetime:
 
 def format_local(moment: datetime | None) -> str:
     """dd-mm-jjjj HH:MM on the Dutch wall clock."""
-    if moment is None:
-        return "—"
-    return local(moment).strftime("%d-%m-%Y %H:%M")
+    return format_moment(moment)
 
 
 def format_remaining(remaining: timedelta) -> str:

@@ -186,6 +186,9 @@ class HouseBanEventKind(LabelledEnum):
     EXPIRED = ("expired", "Huisverbod afgelopen")
     CASEMANAGEMENT_STARTED = ("casemanagement_started", "Casemanagement gestart")
     CASEMANAGEMENT_ENDED = ("casemanagement_ended", "Casemanagement beëindigd")
+    # An order the clock had marked as ended, reopened because a timely extension (decided before
+    # the end) was recorded afterwards. The earlier EXPIRED event stays: it is what was recorded.
+    EXPIRY_RETRACTED = ("expiry_retracted", "Afloop herzien: tijdige verlenging achteraf vastgelegd")
 
 
 class HouseBanEvent(RowKeyMixin, Base):

@@ -19,6 +19,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
+from ..people.identity import is_adult_on
 from ..people.models import Person
 from ..reference.models import Municipality
 from ..timeutil import AMSTERDAM, today, utcnow
@@ -38,6 +39,9 @@ ONLY_MAYOR_EXTENDS = ("Alleen de burgemeester kan een huisverbod verlengen. Een 
                       "mag een huisverbod in mandaat opleggen, maar niet verlengen of intrekken.")
 ONLY_MAYOR_WITHDRAWS = ("Alleen de burgemeester kan een huisverbod intrekken. Een hulpofficier van justitie "
                         "mag een huisverbod in mandaat opleggen, maar niet verlengen of intrekken.")
+# A decision on extension can be recorded while the order runs, and afterwards when the clock
+# ended it (a decision taken before the end, recorded late); not after a withdrawal or a ruling.
+EXTENDABLE_STATUSES = (*RUNNING_STATUSES, HouseBanStatus.EXPIRED)
 SECOND_ORDER = ("Voor deze persoon loopt al een huisverbod (tot {end}). Er kan geen tweede huisverbod "
                 "tegelijk lopen; een nieuw huisverbod op nieuwe feiten kan pas na afloop of intrekking.")
 SECOND_ORDER_ELSEWHERE = ("Voor deze persoon loopt al een huisverbod in een andere casus. Er kan geen tweede "
@@ -152,13 +156,18 @@ def impose_house_ban(case: Case, *, imposed_at: datetime, imposed_by: ImposedBy,
                            field="removed_person")
     if any(person.case_id != case.id for person in protected):
         raise InvalidInput("Kies de beschermde personen uit het cliëntsysteem van deze casus.", field="protected")
-    if removed_person.is_adult is None:
+    # Art. 2(1)/(2): the order is imposed on an adult, judged at the moment of imposition (the
+    # Dutch calendar day), from the date of birth, not from the age band stored at data entry.
+    imposed_on = imposed_at.astimezone(AMSTERDAM).date()
+    adult = is_adult_on(removed_person.date_of_birth, imposed_on)
+    if adult is None:
         raise InvalidInput("De leeftijd van deze persoon is onbekend. Een huisverbod kan alleen worden opgelegd "
                            "aan een meerderjarige: vul eerst de geboortedatum in bij het cliëntsysteem.",
                            field="removed_person")
-    if removed_person.is_adult is not True:
-        raise InvalidInput("Een huisverbod kan alleen worden opgelegd aan een meerderjarige; deze persoon is "
-                           "minderjarig.", field="removed_person")
+    if not adult:
+        raise InvalidInput(f"Een huisverbod kan alleen worden opgelegd aan een meerderjarige; deze persoon was "
+                           f"op de dag van het opleggen ({imposed_on.strftime('%d-%m-%Y')}) minderjarig.",
+                           field="removed_person")
     if not protected:
         raise InvalidInput("Kies minstens één persoon die door het huisverbod wordt beschermd.", field="protected")
     if removed_person in protected:
@@ -219,15 +228,25 @@ def impose_house_ban(case: Case, *, imposed_at: datetime, imposed_by: ImposedBy,
 def extend(ban: HouseBan, *, new_end: datetime, decided_by: ImposedBy, decided_at: datetime, by: User,
            note: str | None = None, expected_version: int | str | None = None) -> HouseBanEvent:
     """Art. 9: the mayor may extend the order to at most four weeks after it was imposed,
-    by a decision taken before it runs out."""
+    by a decision taken before it runs out.
+
+    What counts is when the mayor decided, not when the coordinator records it: a decision
+    taken before the end can be recorded after it (the timeline says it was recorded
+    afterwards). An order the clock had already marked as ended is then reopened: the
+    ``expired`` event stays in its history and an ``expiry_retracted`` event says why it no
+    longer holds. A breach during the extended period can be recorded after that.
+    """
     check_version(ban, expected_version)
     if decided_by != ImposedBy.MAYOR:
         raise InvalidTransition(ONLY_MAYOR_EXTENDS, field="decided_by")
-    _must_be_running(ban, "verlengen", field="decided_at")
+    if ban.status not in EXTENDABLE_STATUSES:
+        raise InvalidTransition(f"Dit huisverbod loopt niet meer ({ban.status.label.lower()}); verlengen kan "
+                                "niet meer.", field="decided_at")
     _moment_between(ban, decided_at, "decided_at", "het besluit tot verlenging")
     if decided_at >= ban.ends_at:
         raise InvalidTransition(f"Het besluit tot verlenging moet vóór het einde van het huisverbod "
-                                f"({format_local(ban.ends_at)}) zijn genomen.", field="decided_at")
+                                f"({format_local(ban.ends_at)}) zijn genomen. Na afloop is alleen een nieuw "
+                                "huisverbod op nieuwe feiten mogelijk.", field="decided_at")
     latest = deadlines.latest_extended_end(ban.imposed_at)
     if new_end > latest:
         raise InvalidInput(f"Een huisverbod kan worden verlengd tot uiterlijk vier weken (28 dagen) na het "
@@ -235,18 +254,50 @@ def extend(ban: HouseBan, *, new_end: datetime, decided_by: ImposedBy, decided_a
     if new_end <= ban.ends_at:
         raise InvalidInput(f"Het nieuwe einde moet na het huidige einde ({format_local(ban.ends_at)}) liggen.",
                            field="new_end")
+    now = utcnow()
+    old_end = ban.ends_at
+    if now >= old_end:
+        _check_no_later_order(ban, old_end, new_end)
+    reopened = ban.status == HouseBanStatus.EXPIRED
     ban.ends_at = new_end
-    ban.status = HouseBanStatus.EXTENDED
     ban.extension_decided_at = decided_at
-    return _event(ban, HouseBanEventKind.EXTENDED, by=by, occurred_at=decided_at, decided_by=decided_by,
-                  new_end=new_end, note=note)
+    if new_end <= now:
+        # Recorded so late that the extended period is over too: it ended then.
+        ban.status, ban.ended_at = HouseBanStatus.EXPIRED, new_end
+    else:
+        ban.status, ban.ended_at = HouseBanStatus.EXTENDED, None
+    if reopened:
+        _event(ban, HouseBanEventKind.EXPIRY_RETRACTED, by=by, occurred_at=now,
+               note=f"Het besluit tot verlenging van {format_local(decided_at)} viel vóór het einde van "
+                    f"{format_local(old_end)}; het huisverbod liep door tot {format_local(new_end)}.")
+    event = _event(ban, HouseBanEventKind.EXTENDED, by=by, occurred_at=decided_at, decided_by=decided_by,
+                   new_end=new_end, note=note)
+    if ban.status == HouseBanStatus.EXPIRED:
+        _event(ban, HouseBanEventKind.EXPIRED, by=None, occurred_at=new_end)
+    return event
+
+
+def _check_no_later_order(ban: HouseBan, old_end: datetime, new_end: datetime) -> None:
+    """An extension recorded after the end must not overlap an order imposed on the same person
+    since then (a new order on new facts)."""
+    later = db.session.scalars(
+        select(HouseBan).where(HouseBan.id != ban.id,
+                               HouseBan.removed_person_id.in_(_same_person_ids(ban.removed_person)),
+                               HouseBan.imposed_at >= old_end, HouseBan.imposed_at < new_end)
+        .order_by(HouseBan.imposed_at)).first()
+    if later is not None:
+        raise InvalidTransition(f"Na het einde van dit huisverbod is voor deze persoon een nieuw huisverbod "
+                                f"opgelegd ({format_local(later.imposed_at)}). Een verlenging tot "
+                                f"{format_local(new_end)} zou daarmee overlappen; kies een eerder einde of "
+                                "overleg met de teamleider.", field="new_end")
 
 
 def decline_extension(ban: HouseBan, *, decided_at: datetime, by: User, note: str | None = None,
                       expected_version: int | str | None = None) -> HouseBanEvent:
     """The mayor decided not to extend: the order ends after its ten days."""
     check_version(ban, expected_version)
-    if ban.status != HouseBanStatus.RUNNING or ban.extension_decided_at is not None:
+    # Like an extension, the decision may be recorded after the end it was taken before.
+    if ban.status not in (HouseBanStatus.RUNNING, HouseBanStatus.EXPIRED) or ban.extension_decided_at is not None:
         raise InvalidTransition("Over de verlenging van dit huisverbod is al besloten, of het loopt niet meer.",
                                 field="decided_at")
     _moment_between(ban, decided_at, "decided_at", "het besluit")
@@ -376,14 +427,20 @@ def record_breach(ban: HouseBan, *, occurred_at: datetime, reported_to_police: b
 
 def start_casemanagement(ban: HouseBan, *, started_at: datetime, by: User,
                          expected_version: int | str | None = None) -> HouseBanEvent:
-    """A casemanager coordinates the case for one year from the start (003:902)."""
+    """A casemanager coordinates the case for one year from the order (003:902; domain brief §12).
+
+    The end was fixed when the order was imposed: starting later shortens the year, it does
+    not move its end."""
     check_version(ban, expected_version)
     if ban.casemanagement_started_at is not None:
         raise InvalidTransition(f"Het casemanagement is al gestart "
                                 f"({format_local(ban.casemanagement_started_at)}).", field="started_at")
     _moment_between(ban, started_at, "started_at", "de start van het casemanagement")
+    if started_at.astimezone(AMSTERDAM).date() >= ban.casemanagement_until:
+        raise InvalidInput(f"Het casemanagement loopt één jaar vanaf het huisverbod, tot "
+                           f"{ban.casemanagement_until.strftime('%d-%m-%Y')}; het kan niet daarna nog starten.",
+                           field="started_at")
     ban.casemanagement_started_at = started_at
-    ban.casemanagement_until = deadlines.casemanagement_end(started_at)
     return _event(ban, HouseBanEventKind.CASEMANAGEMENT_STARTED, by=by, occurred_at=started_at)
 
 

@@ -180,6 +180,19 @@ def _deadline(moment: datetime, label: str, now: datetime, *, active: bool, met_
                         when=when or format_local(moment), note=note)
 
 
+def _retracted_expiries(ban: HouseBan) -> set[int]:
+    """Ids of ``expired`` events that a later ``expiry_retracted`` event took back."""
+    retracted: set[int] = set()
+    pending: list[int] = []
+    for event in sorted(ban.events, key=lambda e: e.id or 0):
+        if event.kind == HouseBanEventKind.EXPIRED:
+            pending.append(event.id)
+        elif event.kind == HouseBanEventKind.EXPIRY_RETRACTED:
+            retracted.update(pending)
+            pending = []
+    return retracted
+
+
 def timeline(ban: HouseBan, now: datetime | None = None) -> list[TimelineItem]:
     """The events of an order and its computed deadlines, in time order."""
     now = now or utcnow()
@@ -187,11 +200,22 @@ def timeline(ban: HouseBan, now: datetime | None = None) -> list[TimelineItem]:
     running = ban.is_running_at(now)
     items: list[TimelineItem] = []
 
-    for event in ban.events:
+    retracted = _retracted_expiries(ban)
+    end_in_force: datetime | None = None
+    for event in sorted(ban.events, key=lambda e: e.id or 0):  # in the order they were recorded
         who = event.recorded_by.display_name if event.recorded_by is not None else "Systeem"
+        late = None
+        if event.kind == HouseBanEventKind.EXTENDED and end_in_force is not None \
+                and event.recorded_at >= end_in_force:
+            late = (f"Achteraf vastgelegd: besloten vóór het toenmalige einde ({format_local(end_in_force)}), "
+                    f"vastgelegd op {format_local(event.recorded_at)}")
+        if event.kind in (HouseBanEventKind.IMPOSED, HouseBanEventKind.EXTENDED) and event.new_end is not None:
+            end_in_force = event.new_end
+        if event.id in retracted:
+            late = "Herzien: het huisverbod was vóór dit einde verlengd (later vastgelegd)"
         note_parts = [part for part in (event.decided_by and f"Besluit: {event.decided_by.label}",
                                         event.new_end and f"Einde: {format_local(event.new_end)}",
-                                        event.note) if part]
+                                        late, event.note) if part]
         # An appeal is known by its date only.
         when = (event.occurred_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y")
                 if event.kind == HouseBanEventKind.APPEAL_FILED else format_local(event.occurred_at))

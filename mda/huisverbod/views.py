@@ -26,10 +26,11 @@ from ..cases.tabs import render_case
 from ..db import db
 from ..forms import show_domain_error
 from ..errors import DomainError, StaleVersion
+from ..people.identity import is_adult_on
 from ..people.models import Person
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import utcnow
+from ..timeutil import today, utcnow
 from . import deadlines, operations
 from .forms import (AppealForm, BreachForm, CasemanagementEndForm, CasemanagementStartForm, DeclineExtensionForm,
                     ExtendForm, HearingForm, ImposeForm, ReachabilityForm, RulingForm, WithdrawForm,
@@ -77,19 +78,27 @@ def _running(ban: HouseBan) -> bool:
     return ban.is_running_at(utcnow())
 
 
+def _extension_recordable(ban: HouseBan) -> bool:
+    """A decision on extension is offered while the order runs, and after the clock ended it
+    until four weeks after imposition: the mayor's timely decision may be recorded late."""
+    latest = deadlines.latest_extended_end(ban.imposed_at)
+    return ban.status in operations.EXTENDABLE_STATUSES and ban.ends_at < latest and utcnow() < latest
+
+
 EVENT_FORMS: dict[str, EventForm] = {form.name: form for form in [
     EventForm("verlengen", "extend", "Verlengen (burgemeester)", "Verlenging vastleggen", ExtendForm,
               lambda ban, f, by: operations.extend(ban, new_end=f.new_end.data, decided_by=ImposedBy(f.decided_by.data),
                                                    decided_at=f.decided_at.data, note=f.note.data, by=by,
                                                    expected_version=f.version.data),
-              lambda ban: _running(ban) and ban.ends_at < deadlines.latest_extended_end(ban.imposed_at),
+              _extension_recordable,
               "De verlenging is vastgelegd.", "new_end",
               lambda ban: {"decided_by": ImposedBy.MAYOR.value, "decided_at": utcnow().replace(second=0, microsecond=0),
                            "new_end": deadlines.latest_extended_end(ban.imposed_at)}),
     EventForm("niet-verlengen", "decline_extension", "Besluit: niet verlengen", "Besluit vastleggen", DeclineExtensionForm,
               lambda ban, f, by: operations.decline_extension(ban, decided_at=f.decided_at.data, note=f.note.data,
                                                               by=by, expected_version=f.version.data),
-              lambda ban: _running(ban) and ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None,
+              lambda ban: (_extension_recordable(ban) and ban.status != HouseBanStatus.EXTENDED
+                           and ban.extension_decided_at is None),
               "Het besluit om niet te verlengen is vastgelegd.", "decided_at",
               lambda ban: {"decided_at": utcnow().replace(second=0, microsecond=0)}),
     EventForm("intrekken", "withdraw", "Intrekken (burgemeester)", "Intrekking vastleggen", WithdrawForm,
@@ -275,7 +284,9 @@ for _spec in EVENT_FORMS.values():
 # Imposing
 
 def _person_label(person: Person) -> str:
-    return f"{person.name or 'Persoon zonder naam'} ({person.role.label}, {person.age_band.label})"
+    adult = is_adult_on(person.date_of_birth, today())
+    age = "leeftijd onbekend" if adult is None else "meerderjarig" if adult else "minderjarig"
+    return f"{person.name or 'Persoon zonder naam'} ({person.role.label}, {age})"
 
 
 def _impose_form(case: Case, persons: list[Person]) -> ImposeForm:
@@ -320,4 +331,4 @@ def impose(target: Case, case_id: int) -> View:
         record(AuditAction.READ, by=account, case_id=target.id, person_id=person.id, object_type="person",
                object_id=person.id)
     return render_case("huisverbod/impose.html", target, "huisverbod.case_orders", form=form,
-                       has_adult=any(person.is_adult for person in persons))
+                       has_adult=any(is_adult_on(person.date_of_birth, today()) for person in persons))

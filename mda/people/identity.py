@@ -39,6 +39,21 @@ def validate_birth_date(value: date) -> date:
     return value
 
 
+ADULT_AGE = 18  # Wet tijdelijk huisverbod art. 2(1): an order is imposed on an adult (meerderjarige)
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years of age on ``day`` (a birthday on 29 February counts from 1 March in other years)."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def is_adult_on(birth_date: date | None, day: date) -> bool | None:
+    """Whether someone born on ``birth_date`` is an adult on ``day``; None when the birth date is unknown."""
+    if birth_date is None:
+        return None
+    return age_on(birth_date, day) >= ADULT_AGE
+
+
 class AgeBand(LabelledEnum):
     """Coarse age groups kept in the clear for the metrics; never the birth date itself."""
 
@@ -55,7 +70,7 @@ class AgeBand(LabelledEnum):
     def for_birth_date(cls, birth_date: date | None, on: date) -> "AgeBand":
         if birth_date is None:
             return cls.UNKNOWN
-        age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+        age = age_on(birth_date, on)
         for band, upper in ((cls.UNDER_4, 4), (cls.AGE_4_11, 12), (cls.AGE_12_17, 18),
                             (cls.AGE_18_24, 25), (cls.AGE_25_44, 45), (cls.AGE_45_64, 65)):
             if age < upper:

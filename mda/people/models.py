@@ -2,6 +2,12 @@
 
 Identifying fields are encrypted and bound to their row; role, age band and
 gender category are kept in the clear because the metrics count them.
+
+The stored age band is the age on the day the person's case was opened (``cases.opened_on``),
+so it means the same for every person however late their data was entered or corrected. A
+person of a referral that is not a case yet gets the age on the day it is entered, replaced
+by the age at case opening when the referral is accepted. Rules that depend on the age at
+another moment (a huisverbod needs an adult at imposition) compute it from the date of birth.
 """
 from __future__ import annotations
 
@@ -77,15 +83,32 @@ class Person(RowKeyMixin, Base):
         foreign_keys="PersonRelation.person_id", cascade="all, delete-orphan", back_populates="person")
 
     def _refresh_search_keys(self) -> None:
+        for column, value in self.derived_values(self.age_reference_day()).items():
+            setattr(self, column, value)
+
+    def derived_values(self, reference_day: date) -> dict[str, object]:
+        """The plain columns computed from the encrypted ones: the blind-index values and the
+        age band on ``reference_day``. Decrypts; the caller audits."""
         index = blind_index()
         bsn, name, birth_date = self.bsn, self.name, self.date_of_birth
-        self.bsn_index = index.bsn(bsn) if bsn else None
-        self.name_birth_index = index.name_and_birth_date(name, birth_date) if name and birth_date else None
-        self.age_band = AgeBand.for_birth_date(birth_date, today())
+        return {"bsn_index": index.bsn(bsn) if bsn else None,
+                "name_birth_index": index.name_and_birth_date(name, birth_date) if name and birth_date else None,
+                "age_band": AgeBand.for_birth_date(birth_date, reference_day)}
 
-    @property
-    def is_adult(self) -> bool | None:
-        return self.age_band.is_adult
+    def age_reference_day(self) -> date:
+        """The day the stored age band is the age on: the case's opening day (see the module doc)."""
+        if self.case_id is not None:
+            from ..cases.models import Case
+            from ..db import db
+            with db.session.no_autoflush:  # called from attribute setters, mid-change
+                case = db.session.get(Case, self.case_id)  # usually loaded already: no query
+            if case is not None and case.opened_on is not None:
+                return case.opened_on
+        return today()
+
+    def refresh_age_band(self) -> None:
+        """Recompute the stored age band, e.g. after the person moved from a referral into a case."""
+        self.age_band = AgeBand.for_birth_date(self.date_of_birth, self.age_reference_day())
 
 
 class PersonRelation(Base):

@@ -1,9 +1,12 @@
-"""Adding persons to a client system and finding them through the blind index."""
+"""Adding persons to a client system, finding them through the blind index, and recomputing
+the blind index and age bands of everyone stored."""
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -13,6 +16,7 @@ from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput
 from ..security.fields import blind_index
+from ..timeutil import today
 from .identity import GenderCategory, validate_bsn
 from .models import Person, PersonRelation, PersonRole, RelationKind
 
@@ -78,3 +82,48 @@ def update_person(person: Person, *, by: User, expected_version: int, role: Pers
         record(AuditAction.CHANGE, by=by, case_id=person.case_id, person_id=person.id, object_type="person",
                object_id=person.id, detail="gewijzigd: " + ",".join(changed))
     return changed
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    checked: int   # persons read
+    changed: int   # persons whose blind-index values or age band were rewritten
+
+
+def reindex_persons(*, batch_size: int = 500) -> ReindexReport:
+    """Recompute every person's blind-index values and age band from the encrypted fields.
+
+    For after a change of the name normalisation (typographic apostrophes, dashes) or of the
+    age-band rule: a migration cannot do this, it has no keys. Idempotent (a second run changes
+    nothing) and batched, committing each batch, so it is safe to interrupt and run again.
+    Each row is written only if its version is still the one read, without advancing it: an
+    edit saved meanwhile computed its own values already, and no open form becomes stale.
+    One audit record says how many persons were read and changed; never who.
+    """
+    from ..cases.models import Case
+
+    session = db.session
+    persons = Person.__table__
+    checked = changed = 0
+    last_id = 0
+    while True:
+        rows = session.scalars(select(Person).where(Person.id > last_id).order_by(Person.id).limit(batch_size)).all()
+        if not rows:
+            break
+        case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
+        opened = dict(session.execute(select(Case.id, Case.opened_on).where(Case.id.in_(case_ids))).tuples().all()) \
+            if case_ids else {}
+        for person in rows:
+            values = person.derived_values(opened.get(person.case_id) or today())
+            if any(getattr(person, column) != value for column, value in values.items()):
+                result = session.execute(update(persons)
+                                         .where(persons.c.id == person.id, persons.c.version == person.version)
+                                         .values(**values))
+                changed += result.rowcount
+        checked += len(rows)
+        last_id = rows[-1].id
+        session.commit()
+    record(AuditAction.CHANGE, username="(systeem)", object_type="person",
+           detail=f"zoeksleutels en leeftijdsgroepen herberekend: {changed} van {checked} personen gewijzigd")
+    session.commit()
+    return ReindexReport(checked=checked, changed=changed)

@@ -451,29 +451,33 @@ def find_possible_duplicates(referral: Referral) -> list[PossibleDuplicate]:
     """Persons of the referral who, through the blind index, are already in an open case or in a
     case closed within the last 12 months."""
     persons = persons_of(referral)
-    by_bsn = {p.bsn_index: p for p in persons if p.bsn_index}
-    by_name_birth = {p.name_birth_index: p for p in persons if p.name_birth_index}
-    if not by_bsn and not by_name_birth:
+    bsn_indexes = {p.bsn_index for p in persons if p.bsn_index}
+    name_birth_indexes = {p.name_birth_index for p in persons if p.name_birth_index}
+    if not bsn_indexes and not name_birth_indexes:
         return []
     cutoff = months_before(today(), HER_MELDING_MONTHS)
     own_ids = [p.id for p in persons]
     conditions = []
-    if by_bsn:
-        conditions.append(Person.bsn_index.in_(list(by_bsn)))
-    if by_name_birth:
-        conditions.append(Person.name_birth_index.in_(list(by_name_birth)))
+    if bsn_indexes:
+        conditions.append(Person.bsn_index.in_(sorted(bsn_indexes)))
+    if name_birth_indexes:
+        conditions.append(Person.name_birth_index.in_(sorted(name_birth_indexes)))
     rows = db.session.execute(
         select(Person, Case).join(Case, Person.case_id == Case.id)
         .where(or_(*conditions), Person.id.not_in(own_ids),
                or_(Case.status == CaseStatus.OPEN,
                    and_(Case.status == CaseStatus.CLOSED, Case.closed_on >= cutoff)))
         .order_by(Case.id, Person.id)).all()
+    # Every pair of a referral person and a known person: two persons of the referral who both
+    # match one known person (one by BSN, the other by name and birth date, or both by a shared
+    # BSN) are two warnings, not one.
     found = []
     for match, case in rows:
-        if match.bsn_index and match.bsn_index in by_bsn:
-            found.append(PossibleDuplicate(by_bsn[match.bsn_index], match, case, "bsn"))
-        elif match.name_birth_index in by_name_birth:
-            found.append(PossibleDuplicate(by_name_birth[match.name_birth_index], match, case, "name_birth"))
+        for person in persons:
+            if person.bsn_index and person.bsn_index == match.bsn_index:
+                found.append(PossibleDuplicate(person, match, case, "bsn"))
+            elif person.name_birth_index and person.name_birth_index == match.name_birth_index:
+                found.append(PossibleDuplicate(person, match, case, "name_birth"))
     return found
 
 
@@ -516,6 +520,7 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
                      ave_level=level, previous_case=previous)
     for person in persons_of(referral):
         person.case_id = case.id  # the person stays linked to the referral it came in by
+        person.refresh_age_band()  # the stored age band is the age on the day the case opened
         db.session.flush()
         record(AuditAction.TRANSFER, by=by, case_id=case.id, person_id=person.id, object_type="person",
                object_id=person.id, detail=f"van verwijzing {referral.id} naar casus")

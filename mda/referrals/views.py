@@ -24,7 +24,7 @@ from ..forms import show_domain_error
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import AMSTERDAM, utcnow
+from ..timeutil import format_moment, utcnow
 from . import operations
 from .forms import (AcceptForm, DeclineForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
                     SubmitForm)
@@ -46,7 +46,7 @@ def nl_date(value: date | None) -> str:
 @blueprint.app_template_filter("nl_moment")
 def nl_moment(value: datetime | None) -> str:
     """An instant on the Dutch wall clock."""
-    return value.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M") if value else "—"
+    return format_moment(value)
 
 
 @blueprint.app_template_filter("labels")
@@ -267,7 +267,7 @@ def _render_triage(referral: Referral, status: int = 200, **forms: Any) -> tuple
         duplicates = operations.find_possible_duplicates(referral)
         record(AuditAction.SEARCH, by=account, object_type="referral", object_id=referral.id,
                detail=f"controle op dubbele registratie: {len(duplicates)} treffer(s)")
-        for duplicate in duplicates:
+        for duplicate in {d.match.id: d for d in duplicates}.values():  # each known person read once
             record(AuditAction.READ, by=account, case_id=duplicate.case.id, person_id=duplicate.match.id,
                    object_type="person", object_id=duplicate.match.id, detail="mogelijke dubbele registratie")
     forms.setdefault("accept_form", AcceptForm.build(referral, formdata=None))

@@ -78,9 +78,23 @@ class FieldCipher:
         return version, key_id
 
 
+# How people type the same name: a typographic apostrophe, quotation mark or dash (from a word
+# processor, a phone keyboard or a registration system) is the same character as the plain one.
+# Applied before NFKD, which would split an acute accent used as an apostrophe into a space.
+_TYPED_VARIANTS = str.maketrans({
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2035\u00b4`\u02b9\u02bb\u02bc\u02bd\u02c8\uff07", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb\uff02", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d", "-"),
+    # Invisible characters that come along when a name is copied: soft hyphen, zero-width spaces.
+    **dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", ""),
+})
+
+
 def normalise_name(name: str) -> str:
-    """Case-folded, accents removed, whitespace collapsed: 'Jan  de Vrïes' == 'jan de vries'."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    """Case-folded, accents removed, whitespace collapsed (non-breaking spaces too), and typographic
+    apostrophes, quotation marks and dashes read as the plain ones:
+    'Jan  de Vrïes' == 'jan de vries' and 'Anne–Marie D’Souza' == 'anne-marie d'souza'."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_TYPED_VARIANTS))
     without_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(without_accents.casefold().split())
 
