@@ -178,6 +178,7 @@ ROUTES: dict[str, list[Route]] = {
     "cases.change_ave": case_routes("POST", "/ave", CASE_EDITORS),
     "cases.close": case_routes("POST", "/afsluiten", CASE_EDITORS),
     "cases.reopen": case_routes("POST", "/heropenen", CASE_EDITORS),
+    "cases.family_label": case_routes("POST", "/gezinslabel", CASE_EDITORS),
     "people.index": case_routes("GET", "/clientsysteem/", CASE_READERS, only("team_lead")),
     "people.create": case_routes("POST", "/clientsysteem/personen", CASE_EDITORS),
     "people.edit": case_routes("GET", "/clientsysteem/personen/{w.own_person_id}", CASE_EDITORS),

@@ -200,3 +200,14 @@ def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int,
             select(TeamMembership.user_id).where(TeamMembership.team_role == TeamRole.COORDINATOR,
                                                  _running_on(day), TeamMembership.case_id.in_(own_cases))))
     return list(db.session.execute(query.order_by(User.display_name)).tuples())
+
+
+def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
+    """The coordinator of the case today (its fixed contact person), if any."""
+    if case_id is None:
+        return None
+    day = day or today()
+    return db.session.scalars(
+        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.case_id == case_id, TeamMembership.team_role == TeamRole.COORDINATOR,
+               _running_on(day)).order_by(TeamMembership.started_on.desc())).first()

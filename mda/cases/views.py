@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
-from ..audit.trail import record
+from ..audit.trail import record, record_many
 from ..db import db
 from ..errors import DomainError, StaleVersion
 from ..forms import show_domain_error
@@ -18,7 +18,7 @@ from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import today
 from . import operations
-from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
+from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
 from .tabs import render_case
@@ -56,6 +56,9 @@ def index() -> str:
     from ..huisverbod.queries import alerts_for_cases
     # Huisverbod alerts go to the coordinator of the case (and the team lead), not to every expert on it.
     alerts = alerts_for_cases([row.case.id for row in page.rows], for_user=account)
+    # Each row shows the family label: one read record per case listed, in one statement.
+    record_many(AuditAction.READ, [(row.case.id, "case", row.case.id) for row in page.rows], by=account,
+                detail="casuslijst")
     args = {key: value for key, value in request.args.items() if key != "pagina"}
     return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
                            alerts=alerts, args=args, today=today())
@@ -68,7 +71,11 @@ def _audit_case_page(case: Case, page: str) -> None:
 
 @blueprint.route("/<int:case_id>")
 @requires(Permission.CASE_VIEW, load=load_case)
-def detail(target: Case, case_id: int) -> str:
+def detail(target: Case, case_id: int) -> tuple[str, int]:
+    return _overview(target)
+
+
+def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     from ..safety.queries import current_among, latest_plan
     from ..journal.queries import open_tasks
     _audit_case_page(target, "overzicht")
@@ -79,9 +86,12 @@ def detail(target: Case, case_id: int) -> str:
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
     from ..huisverbod.queries import alerts_for_cases
+    forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
+        "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
                        current=current_among(plan, day), tasks=tasks[:5], flags=flags,
-                       alerts=alerts_for_cases([target.id]).get(target.id, []), day=day)
+                       alerts=alerts_for_cases([target.id]).get(target.id, []), day=day,
+                       may_edit=may(current_account(), Permission.CASE_EDIT, target), **forms), status
 
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
@@ -176,3 +186,14 @@ def reopen(target: Case, case_id: int) -> ViewResult:
         flash("De casus is heropend.")
         return redirect(url_for(".track", case_id=target.id))
     return _track_page(target, 422, reopen_form=form)
+
+
+@blueprint.route("/<int:case_id>/gezinslabel", methods=["POST"])
+@requires(Permission.CASE_EDIT, load=load_case)
+def family_label(target: Case, case_id: int) -> ViewResult:
+    form = FamilyLabelForm()
+    if form.validate() and _apply(target, form, "family_label", lambda: operations.set_family_label(
+            target, form.family_label.data, by=current_account(), expected_version=form.version.data)):
+        flash("Het gezinslabel is opgeslagen.")
+        return redirect(url_for(".detail", case_id=target.id))
+    return _overview(target, 422, label_form=form)

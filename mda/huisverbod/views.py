@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
-from ..audit.trail import record
+from ..audit.trail import record, record_many
 from ..cases.models import Case
 from ..cases.queries import load_case, persons_of
 from ..cases.tabs import render_case
@@ -49,7 +49,12 @@ View = Response | str | tuple[str, int]
 @requires(Permission.HOUSE_BANS_OVERVIEW)
 def overview() -> str:
     operations.expire_due_orders()
-    rows = running_orders_for(current_account())
+    account = current_account()
+    rows = running_orders_for(account)
+    # The overview shows each case's family label: a read of personal data of every case listed.
+    record_many(AuditAction.READ, [(row.ban.case_id, "case", row.ban.case_id)
+                                   for row in {row.ban.case_id: row for row in rows}.values()],
+                by=account, detail="huisverbodenoverzicht")
     return render_template("huisverbod/overview.html", rows=rows, urgent=[row for row in rows if row.urgent],
                            format_local=deadlines.format_local)
 

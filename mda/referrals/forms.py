@@ -65,6 +65,7 @@ class VersionedForm(FlaskForm):
 
 
 class ReferralForm(VersionedForm):
+    family_label = StringField("Gezinslabel", validators=[_too_long(MAX_LENGTH["family_label"])])
     intake_route = SelectField("Instroomroute", choices=[SelectChoice(r.value, r.label) for r in REFERRAL_ROUTES],
                                invalid_choice_message=FROM_LIST)
     actie_overleg_on = DateField("Datum van het Actie-overleg", validators=[Optional()],
@@ -92,7 +93,7 @@ class ReferralForm(VersionedForm):
     def build(cls, referral: Referral | None = None, **kwargs: Any) -> "ReferralForm":
         data = {}
         if referral is not None:
-            data = {"intake_route": referral.intake_route.value, "actie_overleg_on": referral.actie_overleg_on,
+            data = {"family_label": referral.family_label, "intake_route": referral.intake_route.value, "actie_overleg_on": referral.actie_overleg_on,
                     "partners_present": list(referral.partners_present or []), "reason": referral.reason,
                     "urgency": referral.urgency.value, "violence_forms": list(referral.violence_forms or []),
                     "municipality": referral.municipality_id or NONE,
@@ -110,6 +111,7 @@ class ReferralForm(VersionedForm):
     def values(self) -> dict[str, Any]:
         """The declared fields, as the operation takes them."""
         return {
+            "family_label": self.family_label.data,
             "intake_route": self.intake_route.data,
             "actie_overleg_on": self.actie_overleg_on.data,
             "partners_present": self.partners_present.data or [],

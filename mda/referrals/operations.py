@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..accounts.models import Role, User
 from ..audit.models import AuditAction
 from ..audit.trail import record
-from ..cases.models import Case, CaseStatus, IntakeRoute, ViolenceForm
+from ..cases.models import Case, CaseStatus, IntakeRoute, ViolenceForm, validate_family_label
 from ..cases.operations import open_case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
@@ -38,6 +38,7 @@ MAX_LENGTH = {
     "name": 200,
     "address": 300,
     "phone": 40,
+    "family_label": 80,
 }
 
 # The intake routes a referral can come by (crisis is an urgency, not a referral route).
@@ -179,7 +180,8 @@ def _local_team(value: Organisation | None) -> Organisation | None:
 
 
 REFERRAL_FIELDS = ("intake_route", "actie_overleg_on", "partners_present", "reason", "urgency", "violence_forms",
-                   "municipality", "requesting_team", "current_ave_level", "house_ban_situation", "tried_before")
+                   "municipality", "requesting_team", "current_ave_level", "house_ban_situation", "tried_before",
+                   "family_label")
 
 
 def _validated_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +202,9 @@ def _validated_fields(fields: dict[str, Any]) -> dict[str, Any]:
             clean[name] = _enum_list(ActieOverlegPartner, value, name, "Kies de aanwezige partners uit de lijst.")
         elif name in ("reason", "tried_before"):
             clean[name] = _text(value, name)
+        elif name == "family_label":
+            text = _text(value, name)
+            clean[name] = validate_family_label(text) if text else None
         elif name == "urgency":
             clean[name] = _enum(Urgency, value, name, "Kies een urgentie uit de lijst.")
         elif name == "violence_forms":
@@ -513,7 +518,7 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
     previous = previous_case_for(duplicates)
     case = open_case(municipality=referral.municipality, intake_route=referral.intake_route,
                      coordinator=coordinator, by=by, forms=[ViolenceForm(code) for code in referral.violence_forms],
-                     ave_level=level, previous_case=previous)
+                     ave_level=level, previous_case=previous, family_label=referral.family_label)
     for person in persons_of(referral):
         person.case_id = case.id  # the person stays linked to the referral it came in by
         db.session.flush()

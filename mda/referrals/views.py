@@ -17,7 +17,8 @@ from werkzeug.wrappers import Response
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
-from ..audit.trail import record
+from ..audit.trail import record, record_many
+from ..cases.queries import coordinator_of
 from ..cases.models import ViolenceForm
 from ..db import db
 from ..forms import show_domain_error
@@ -100,7 +101,11 @@ def _visible_persons(referral: Referral) -> list[Person]:
 @requires(Permission.REFERRAL_CREATE)
 def index() -> str:
     account = current_account()
-    return render_template("referrals/index.html", referrals=operations.referrals_of(account.organisation_id))
+    referrals = operations.referrals_of(account.organisation_id)
+    # The list shows the family label Veilig Thuis gave each referral: audited per referral, in one statement.
+    record_many(AuditAction.READ, [(None, "referral", referral.id) for referral in referrals if referral.family_label],
+                by=account, detail="verwijzingenlijst")
+    return render_template("referrals/index.html", referrals=referrals)
 
 
 @blueprint.route("/verwijzingen/nieuw", methods=["GET", "POST"])
@@ -127,7 +132,9 @@ def detail(target: Referral, referral_id: int) -> str:
         abort(404)  # a draft is not shared with anyone outside its organisation yet
     persons = _visible_persons(target)
     _audit_person_reads(target, persons, account)
-    return render_template("referrals/detail.html", referral=target, persons=persons,
+    # After acceptance Veilig Thuis learns who coordinates, for a warm handover; never the case file.
+    coordinator = coordinator_of(target.case_id) if target.status == ReferralStatus.ACCEPTED else None
+    return render_template("referrals/detail.html", referral=target, persons=persons, coordinator=coordinator,
                            may_edit=may(account, Permission.REFERRAL_EDIT, target),
                            may_triage=may(account, Permission.REFERRAL_TRIAGE, target))
 
