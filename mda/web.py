@@ -92,6 +92,9 @@ def init_app(app: Flask) -> None:
     from .referrals.views import blueprint as referrals_blueprint
     app.register_blueprint(referrals_blueprint)
     app.register_blueprint(referrals_api_blueprint)
+    from .worklist.views import blueprint as worklist_blueprint, menu_counts_for_templates
+    app.register_blueprint(worklist_blueprint)
+    app.context_processor(menu_counts_for_templates)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case as sql_case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -211,3 +211,63 @@ def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
         select(User).join(TeamMembership, TeamMembership.user_id == User.id)
         .where(TeamMembership.case_id == case_id, TeamMembership.team_role == TeamRole.COORDINATOR,
                _running_on(day)).order_by(TeamMembership.started_on.desc())).first()
+
+
+def member_case_ids(user: User, day: date | None = None, *, coordinating_only: bool = False) -> Any:
+    """A SELECT of the ids of the cases the user is on today (as coordinator only, if asked):
+    what the worklist and search may show a coordinator or an expert."""
+    day = day or today()
+    query = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
+    if coordinating_only:
+        query = query.where(TeamMembership.team_role == TeamRole.COORDINATOR)
+    return query
+
+
+def newly_assigned(user: User, since: date, day: date | None = None) -> list[tuple[Case, TeamMembership]]:
+    """Open cases the user joined on or after ``since`` and is still on: newest first."""
+    day = day or today()
+    rows = db.session.execute(
+        select(Case, TeamMembership).join(TeamMembership, TeamMembership.case_id == Case.id)
+        .where(TeamMembership.user_id == user.id, _running_on(day), TeamMembership.started_on >= since,
+               Case.status == CaseStatus.OPEN)
+        .order_by(TeamMembership.started_on.desc(), Case.id.desc())).all()
+    return [(case, membership) for case, membership in rows]
+
+
+@dataclass
+class OverdueCase:
+    case: Case
+    coordinator: str | None
+    overdue_tasks: int
+    oldest_overdue: date | None
+    plan_review_on: date | None
+
+
+def cases_with_overdue_work(day: date | None = None, limit: int = 50) -> tuple[list[OverdueCase], int]:
+    """Open cases of the whole caseload with a task past its date or a safety plan past its
+    evaluation (or none at all): the longest overdue first. Returns one page and the total."""
+    day = day or today()
+    oldest_task = (select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.done_at.is_(None),
+                                                        Task.due_on < day).correlate(Case).scalar_subquery())
+    overdue_count = (select(func.count()).select_from(Task)
+                     .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.due_on < day)
+                     .correlate(Case).scalar_subquery())
+    latest_version = (select(func.max(SafetyPlan.version_number)).where(SafetyPlan.case_id == Case.id)
+                      .correlate(Case).scalar_subquery())
+    plan_review = (select(SafetyPlan.review_on).where(SafetyPlan.case_id == Case.id,
+                                                      SafetyPlan.version_number == latest_version)
+                   .correlate(Case).scalar_subquery())
+    coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
+                        .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                               TeamMembership.ended_on.is_(None)).correlate(Case).limit(1).scalar_subquery())
+    overdue = or_(oldest_task.is_not(None), plan_review.is_(None), plan_review < day)
+    total = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN, overdue)) or 0
+    # The earliest thing that went overdue decides the order; a case without any plan counts from its opening.
+    late_review = sql_case((plan_review < day, plan_review), else_=None)
+    since = sql_case((and_(oldest_task.is_not(None), late_review.is_not(None), late_review < oldest_task), late_review),
+                 else_=func.coalesce(oldest_task, late_review, Case.opened_on))
+    rows = db.session.execute(
+        select(Case, coordinator_name.label("coordinator"), overdue_count.label("overdue_tasks"),
+               oldest_task.label("oldest"), plan_review.label("review"))
+        .where(Case.status == CaseStatus.OPEN, overdue).order_by(since, Case.reference).limit(limit)).all()
+    return [OverdueCase(r.Case, r.coordinator, r.overdue_tasks or 0, r.oldest, r.review) for r in rows], total

@@ -239,3 +239,39 @@ STATE_LABELS = {
     "upcoming": ("Gepland", "text-bg-info"),
     "unplanned": ("Nog niet gepland", "text-bg-warning"),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines for the start page
+
+@dataclass(frozen=True)
+class OrderDeadline:
+    """One legal deadline of a running order: what it is, when, and whether it has passed."""
+
+    ban: HouseBan
+    code: str        # reachability | extension_decision | expiry
+    label: str       # short Dutch text, no personal data
+    due_at: datetime
+    overdue: bool
+
+
+def deadlines_within(user: User, window: timedelta = deadlines.URGENT_WINDOW,
+                     now: datetime | None = None) -> list[OrderDeadline]:
+    """The deadlines of the orders the user answers for (``running_orders_for``: the coordinator
+    of the case, the team lead for all) that passed or fall within ``window``: the removed
+    person's reachability (24 hours), the decision on extension, and the end of the order."""
+    now = now or utcnow()
+    found = []
+    for row in running_orders_for(user, now):
+        ban = row.ban
+        d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+        candidates = [("expiry", "Huisverbod loopt af", ban.ends_at)]
+        if ban.reachability_stated_at is None:
+            candidates.append(("reachability", "Bereikbaarheid uithuisgeplaatste opgeven (24 uur)",
+                               d.reachability_due))
+        if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+            candidates.append(("extension_decision", "Besluit verlenging huisverbod", d.extension_decision_due))
+        for code, label, due_at in candidates:
+            if due_at - now <= window:
+                found.append(OrderDeadline(ban, code, label, due_at, due_at <= now))
+    return sorted(found, key=lambda item: (item.due_at, item.ban.id))
