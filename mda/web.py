@@ -95,6 +95,8 @@ def init_app(app: Flask) -> None:
     from .worklist.views import blueprint as worklist_blueprint, menu_counts_for_templates
     app.register_blueprint(worklist_blueprint)
     app.context_processor(menu_counts_for_templates)
+    from .search.views import blueprint as search_blueprint
+    app.register_blueprint(search_blueprint)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)

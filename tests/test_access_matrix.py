@@ -179,6 +179,8 @@ ROUTES: dict[str, list[Route]] = {
     "cases.close": case_routes("POST", "/afsluiten", CASE_EDITORS),
     "cases.reopen": case_routes("POST", "/heropenen", CASE_EDITORS),
     "cases.family_label": case_routes("POST", "/gezinslabel", CASE_EDITORS),
+    "search.index": [Route("GET", lambda w: "/zoeken", only("coordinator", "team_lead", "expert", "vt_referrer")),
+                     Route("POST", lambda w: "/zoeken", only("coordinator", "team_lead", "expert", "vt_referrer"))],
     "worklist.my_tasks": [Route("GET", lambda w: "/mijn-taken", only("coordinator", "team_lead", "expert"))],
     "worklist.finish_task": [Route("POST", lambda w: f"/mijn-taken/{w.own_task_id}/afronden", CASE_EDITORS, 404),
                              Route("POST", lambda w: "/mijn-taken/999999/afronden", only(), 404)],

@@ -98,3 +98,11 @@ class EncryptedField:
         text = field_cipher().decrypt(token, self.context(obj))
         setattr(obj, self.column_attribute, field_cipher().encrypt(text, self.context(obj)))
         return True
+
+
+def decrypt_stored(model: type, field_name: str, token: bytes | None, row_uuid: object) -> str | None:
+    """The plaintext of one stored value read as a plain column (no ORM object): for reads that
+    go over many rows and need one or two fields of each, such as the search of a permitted set."""
+    if token is None:
+        return None
+    return field_cipher().decrypt(token, FieldCipher.context(model.__tablename__, field_name, row_uuid))
