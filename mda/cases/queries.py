@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import and_, case as sql_case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -55,6 +55,16 @@ class CaseloadRow:
     next_deadline: date | None
     overdue_tasks: int
     flags: list[str] = field(default_factory=list)
+    coordinator_id: int | None = None
+    next_task_title: str | None = None
+    # What the next deadline is: "Taak: huisbezoek plannen", "Evaluatie veiligheidsplan", ...
+    deadline_label: str | None = None
+
+    def consider_deadlines(self, others: Iterable[tuple[date, str]]) -> None:
+        """Deadlines other areas know of (a huisverbod's): the nearest of all is the one shown."""
+        for due, label in others:
+            if self.next_deadline is None or due < self.next_deadline:
+                self.next_deadline, self.deadline_label = due, label
 
 
 @dataclass
@@ -130,11 +140,33 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
                                        .offset((page_number - 1) * PAGE_SIZE)))
     position = {case_id: index for index, case_id in enumerate(page_ids)}
     result = db.session.execute(
-        select(Case, coordinator_name.label("coordinator"), next_task.label("next_task"),
+        select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
+               next_task.label("next_task"),
                overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
         .where(Case.id.in_(page_ids))).all() if page_ids else []
     rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
+    _name_next_tasks(rows)
     return CaseloadPage(rows=rows, total=total, number=page_number)
+
+
+def _name_next_tasks(rows: list[CaseloadRow]) -> None:
+    """The title of each row's first open task (decrypted: the page is audited as a read), and
+    what the row's deadline is."""
+    wanted = {row.case.id: row for row in rows if row.next_task_due is not None}
+    if wanted:
+        tasks = db.session.scalars(select(Task).where(Task.case_id.in_(list(wanted)), Task.done_at.is_(None))
+                                   .order_by(Task.case_id, Task.due_on, Task.id))
+        for task in tasks:
+            row = wanted.pop(task.case_id, None)
+            if row is not None:
+                row.next_task_title = task.description
+    for row in rows:
+        if row.next_deadline is None:
+            continue
+        if row.next_deadline == row.next_task_due:
+            row.deadline_label = f"Taak: {row.next_task_title}" if row.next_task_title else "Taak"
+        else:
+            row.deadline_label = "Evaluatie veiligheidsplan"
 
 
 def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
@@ -144,7 +176,7 @@ def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
     row = CaseloadRow(case=case, coordinator=result.coordinator,
                       days_in_phase=(utcnow() - case.phase_since).days, next_task_due=result.next_task,
                       plan_review_on=result.plan_review, next_deadline=deadline,
-                      overdue_tasks=result.overdue_tasks or 0)
+                      overdue_tasks=result.overdue_tasks or 0, coordinator_id=result.coordinator_id)
     row.flags = attention_flags(case, overdue_tasks=row.overdue_tasks, plan_review_on=row.plan_review_on,
                                 day=day, ave_band_days=ave_band_days)
     return row
@@ -271,3 +303,15 @@ def cases_with_overdue_work(day: date | None = None, limit: int = 50) -> tuple[l
                oldest_task.label("oldest"), plan_review.label("review"))
         .where(Case.status == CaseStatus.OPEN, overdue).order_by(since, Case.reference).limit(limit)).all()
     return [OverdueCase(r.Case, r.coordinator, r.overdue_tasks or 0, r.oldest, r.review) for r in rows], total
+
+
+def case_id_for_reference(reference: str) -> int | None:
+    return db.session.scalar(select(Case.id).where(Case.reference == reference))
+
+
+def references_of(case_ids: Iterable[int | None]) -> dict[int, str]:
+    """Case number per id, for the ids that still name a case (a purged case keeps only its id)."""
+    ids = sorted({case_id for case_id in case_ids if case_id is not None})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(ids))).tuples().all())

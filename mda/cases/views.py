@@ -20,6 +20,7 @@ from ..timeutil import today
 from . import operations
 from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
+from .signals import alerts_of, signals_for
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
 from .tabs import render_case
 
@@ -53,15 +54,22 @@ def index() -> str:
         overdue_only=bool(form.achterstallig.data), sort=form.sorteer.data or "deadline",
         descending=bool(form.aflopend.data), page=request.args.get("pagina", default=1, type=int) or 1)
     page = caseload(account, criteria, ave_band_days=_settings().ave_outside_band_days)
-    from ..huisverbod.queries import alerts_for_cases
-    # Huisverbod alerts go to the coordinator of the case (and the team lead), not to every expert on it.
-    alerts = alerts_for_cases([row.case.id for row in page.rows], for_user=account)
+    # What other areas say about these cases (huisverbod alerts and deadlines go to the coordinator
+    # of the case and the team lead, not to every expert on it): alerts, and a nearer deadline.
+    signals = signals_for([row.case.id for row in page.rows], for_user=account)
+    alerts = {case_id: alerts_of(found) for case_id, found in signals.items()}
+    for row in page.rows:
+        row.consider_deadlines((signal.due, signal.deadline) for signal in signals.get(row.case.id, [])
+                               if signal.due is not None)
     # Each row shows the family label: one read record per case listed, in one statement.
     record_many(AuditAction.READ, [(row.case.id, "case", row.case.id) for row in page.rows], by=account,
                 detail="casuslijst")
     args = {key: value for key, value in request.args.items() if key != "pagina"}
+    # The coordinator column only when it is not always the user.
+    show_coordinator = criteria.everything or any(row.coordinator_id != account.id for row in page.rows)
     return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
-                           alerts=alerts, args=args, today=today())
+                           alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
+                           sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
 
 
 def _audit_case_page(case: Case, page: str) -> None:
@@ -85,12 +93,11 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
     flags = attention_flags(target, overdue_tasks=sum(1 for t in tasks if t.is_overdue_on(day)),
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
-    from ..huisverbod.queries import alerts_for_cases
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
                        current=current_among(plan, day), tasks=tasks[:5], flags=flags,
-                       alerts=alerts_for_cases([target.id]).get(target.id, []), day=day,
+                       alerts=alerts_of(signals_for([target.id]).get(target.id, [])), day=day,
                        may_edit=may(current_account(), Permission.CASE_EDIT, target), **forms), status
 
 

@@ -275,3 +275,29 @@ def deadlines_within(user: User, window: timedelta = deadlines.URGENT_WINDOW,
             if due_at - now <= window:
                 found.append(OrderDeadline(ban, code, label, due_at, due_at <= now))
     return sorted(found, key=lambda item: (item.due_at, item.ban.id))
+
+
+def case_signals(case_ids: list[int], for_user: User | None = None,
+                 now: datetime | None = None) -> dict[int, list["CaseSignal"]]:
+    """The caseload's and case file's view of running orders (``mda.cases.signals``): the alert texts
+    of ``alerts_for_cases`` and, per order, its nearest open legal deadline with what it is. With
+    ``for_user`` only the cases that user coordinates (or all, for a team lead), as the alerts."""
+    from ..cases.signals import CaseSignal
+    now = now or utcnow()
+    signals: dict[int, list[CaseSignal]] = {}
+    for case_id, texts in alerts_for_cases(case_ids, for_user=for_user, now=now).items():
+        signals.setdefault(case_id, []).extend(CaseSignal(alert=text) for text in texts)
+    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(case_ids))
+    if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
+        query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
+    for ban in db.session.scalars(query):
+        d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+        candidates = [(ban.ends_at, "Einde huisverbod")]
+        if ban.reachability_stated_at is None:
+            candidates.append((d.reachability_due, "Bereikbaarheid uithuisgeplaatste"))
+        if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+            candidates.append((d.extension_decision_due, "Besluit verlenging huisverbod"))
+        moment, label = min(candidates)
+        signals.setdefault(ban.case_id, []).append(
+            CaseSignal(due=moment.astimezone(AMSTERDAM).date(), deadline=label))
+    return signals
