@@ -40,7 +40,7 @@ from ..db import db
 from ..people.identity import normalise_bsn
 from ..people.models import Person
 from ..referrals.models import Referral
-from ..security.fields import blind_index, decrypt_stored
+from ..security.fields import blind_index, decrypt_stored, stored_decryptor
 from ..security.policy import Permission, may, viewable_case_ids, viewable_referral_ids
 
 MAX_HITS = 50
@@ -52,14 +52,15 @@ BSN = re.compile(r"^\d{8,9}$")
 DATE = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 APOSTROPHES = "'’‘`´ʼ′"
 DASHES = "-‐‑‒–—"
+_PUNCTUATION = str.maketrans({**{ch: None for ch in APOSTROPHES}, **{ch: " " for ch in DASHES}})
 
 
 def normalise_text(text: str) -> str:
     """How users type a name: case, accents, spaces, apostrophes and dashes do not matter."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    plain = "".join("" if ch in APOSTROPHES else (" " if ch in DASHES else ch) for ch in plain)
-    return " ".join(plain.split())
+    if not text.isascii():  # most names are plain ASCII: skip the decomposition for them
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(text.casefold().translate(_PUNCTUATION).split())
 
 
 @dataclass(frozen=True)
@@ -174,16 +175,17 @@ def search(user: User, text: str) -> SearchOutcome:
 
 def _by_name(query: SearchQuery, person_scope: Any, referral_scope: Any, cases: Any, hit_for: Any) -> None:
     why = "naam en geboortedatum" if query.birth_date else "naam"
+    name_of = stored_decryptor(Person, "name")
+    birth_date_of = stored_decryptor(Person, "date_of_birth")
     rows = db.session.execute(select(Person.case_id, Person.referral_id, Person.uuid, Person.name_ciphertext,
                                      Person.date_of_birth_ciphertext, Person.role)
                               .where(person_scope, Person.name_ciphertext.is_not(None)))
     for row in rows:
-        name = decrypt_stored(Person, "name", row.name_ciphertext, row.uuid)
+        name = name_of(row.name_ciphertext, row.uuid)
         if not _matches(query.words, name):
             continue
         if query.birth_date is not None and \
-                decrypt_stored(Person, "date_of_birth", row.date_of_birth_ciphertext, row.uuid) \
-                != query.birth_date.isoformat():
+                birth_date_of(row.date_of_birth_ciphertext, row.uuid) != query.birth_date.isoformat():
             continue
         hit_for(row.case_id, row.referral_id, why).persons.append((name, row.role.label))
     if query.birth_date is not None:
@@ -199,15 +201,22 @@ def _by_name(query: SearchQuery, person_scope: Any, referral_scope: Any, cases: 
 
 
 def _load(found_cases: dict[int, Hit], found_referrals: dict[int, Hit]) -> list[Hit]:
-    """The found records in one query each; open cases first, then by case number; referrals after."""
+    """The found records: open cases first, then by case number; referrals after, newest first.
+    Only the first ``MAX_HITS + 1`` are loaded as objects (one more says "refine your search")."""
+    hits: list[Hit] = []
     if found_cases:
-        for case in db.session.scalars(select(Case).where(Case.id.in_(list(found_cases)))):
-            found_cases[case.id].case = case
-    if found_referrals:
-        for referral in db.session.scalars(select(Referral).where(Referral.id.in_(list(found_referrals)))):
-            found_referrals[referral.id].referral = referral
-    case_hits = sorted((hit for hit in found_cases.values() if hit.case is not None),
-                       key=lambda hit: (hit.case.status.value != "open", hit.case.reference))
-    referral_hits = sorted((hit for hit in found_referrals.values() if hit.referral is not None),
-                           key=lambda hit: -hit.referral.id)
-    return case_hits + referral_hits
+        order = db.session.execute(select(Case.id, Case.status, Case.reference)
+                                   .where(Case.id.in_(list(found_cases)))).all()
+        keep = [row.id for row in sorted(order, key=lambda row: (row.status.value != "open", row.reference))]
+        keep = keep[:MAX_HITS + 1]
+        loaded = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_(keep)))}
+        for case_id in keep:
+            found_cases[case_id].case = loaded[case_id]
+            hits.append(found_cases[case_id])
+    if found_referrals and len(hits) <= MAX_HITS:
+        keep = sorted(found_referrals, reverse=True)[:MAX_HITS + 1 - len(hits)]
+        loaded_referrals = {r.id: r for r in db.session.scalars(select(Referral).where(Referral.id.in_(keep)))}
+        for referral_id in keep:
+            found_referrals[referral_id].referral = loaded_referrals[referral_id]
+            hits.append(found_referrals[referral_id])
+    return hits
