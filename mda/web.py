@@ -99,8 +99,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search_blueprint)
     # The caseload and case file hear of running huisverboden without the case core importing them.
     from .cases import signals as case_signals
-    from .huisverbod.queries import case_signals as house_ban_signals
+    from .huisverbod.queries import case_signals as house_ban_signals, timeline_entries as house_ban_timeline
     case_signals.register(app, house_ban_signals)
+    case_signals.register_timeline(app, house_ban_timeline)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)

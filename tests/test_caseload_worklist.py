@@ -80,3 +80,44 @@ def test_team_lead_switches_to_all_cases_and_sees_the_coordinator(app: Flask) ->
     everything = client.get("/casussen/?alle=y").get_data(as_text=True)
     assert "Olga Anderecoördinator" in everything and "sorteer=coordinator" in everything
     assert 'name="alle" value="y"' in everything  # the filter keeps the switch
+
+
+def test_case_overview_is_a_dashboard(app: Flask) -> None:
+    from datetime import datetime, timezone
+
+    from mda.cases.operations import change_ave_level
+    from mda.huisverbod.models import HouseBanEvent, HouseBanEventKind
+    from mda.journal.models import JournalKind
+    from mda.journal.operations import write_journal_entry
+    from mda.people.models import PersonRole
+    from mda.people.operations import add_person
+    from mda.timeutil import utcnow
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        add_person(case, role=PersonRole.CHILD, by=coordinator, name="Kim Dashboardkind")
+        add_task(case, description="Schoolgesprek voorbereiden", owner=coordinator,
+                 due_on=today() + timedelta(days=3), by=coordinator)
+        agree_safety_plan(case, agreed_on=today(), review_on=today() + timedelta(days=14), agreements="A",
+                          agreed_by="Gezin", by=coordinator)
+        write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, occurred_at=utcnow() - timedelta(hours=5),
+                            body="Huisbezoek", by=coordinator)
+        change_ave_level(case, 4, by=coordinator, reason="Politie betrokken")
+        ban = _ban(case, coordinator, imposed_days_ago=1)
+        db.session.add(HouseBanEvent(house_ban_id=ban.id, kind=HouseBanEventKind.IMPOSED,
+                                     occurred_at=datetime.now(timezone.utc) - timedelta(minutes=1),
+                                     recorded_by_id=coordinator.id))
+        db.session.commit()
+        case_id = case.id
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    for expected in ("Kim Dashboardkind", "Kind", "Schoolgesprek voorbereiden", "Taak: Schoolgesprek voorbereiden",
+                     "Evaluatie veiligheidsplan", "Laatste contact met het gezin", "Recent gebeurd",
+                     "Huisverbod opgelegd", "AVE 3 naar 4", "Versie 1 afgesproken", "Contact met het gezin",
+                     "Coördinator (vaste contactpersoon)"):
+        assert expected in page, expected
+    recent = page[page.index("Recent gebeurd"):]
+    # Newest first: the order was imposed a minute ago, the contact five hours ago.
+    assert recent.index("Huisverbod opgelegd") < recent.index("Contact met het gezin")
+    assert f'href="/casussen/{case_id}/journaal"' in recent

@@ -7,7 +7,7 @@ area is one: its alerts and its legal deadlines ("Besluit verlenging huisverbod"
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Callable, Iterable
 
 from flask import current_app
@@ -15,6 +15,7 @@ from flask import current_app
 from ..accounts.models import User
 
 EXTENSION_KEY = "mda.case_signals"
+TIMELINE_KEY = "mda.case_timeline"
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,27 @@ def signals_for(case_ids: Iterable[int], for_user: User | None = None) -> dict[i
 
 def alerts_of(signals: list[CaseSignal]) -> list[str]:
     return [signal.alert for signal in signals if signal.alert]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened in a case, for the overview's "recently" list: no free text."""
+
+    at: datetime
+    kind: str          # short Dutch kind: "Journaal", "Fase", "AVE", "Veiligheidsplan", "Huisverbod"
+    text: str          # what happened, in a few words
+    who: str | None = None
+
+
+TimelineSource = Callable[[int, int], list[TimelineEntry]]
+
+
+def register_timeline(app: object, source: TimelineSource) -> None:
+    app.extensions.setdefault(TIMELINE_KEY, []).append(source)  # type: ignore[attr-defined]
+
+
+def timeline_from_other_areas(case_id: int, limit: int) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for source in current_app.extensions.get(TIMELINE_KEY, []):
+        entries.extend(source(case_id, limit))
+    return entries

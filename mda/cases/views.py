@@ -5,6 +5,8 @@ audit, respond. The request commits once (mda.web).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
@@ -20,8 +22,9 @@ from ..timeutil import today
 from . import operations
 from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
-from .signals import alerts_of, signals_for
-from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
+from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
+from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
+                      team_of)
 from .tabs import render_case
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
@@ -83,22 +86,65 @@ def detail(target: Case, case_id: int) -> tuple[str, int]:
     return _overview(target)
 
 
+TIMELINE_LENGTH = 10
+DEADLINE_HORIZON_DAYS = 30
+
+
 def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
+    from ..journal.queries import last_contact, open_tasks
     from ..safety.queries import current_among, latest_plan
-    from ..journal.queries import open_tasks
+    account = current_account()
     _audit_case_page(target, "overzicht")
     plan = latest_plan(target)
     day = today()
     tasks = open_tasks(target)
+    persons = persons_of(target)
+    for person in persons:  # names and roles are shown: each person's data is read
+        record(AuditAction.READ, by=account, case_id=target.id, person_id=person.id, object_type="person",
+               object_id=person.id, detail="overzicht")
     flags = attention_flags(target, overdue_tasks=sum(1 for t in tasks if t.is_overdue_on(day)),
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
+    signals = signals_for([target.id]).get(target.id, [])
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
-                       current=current_among(plan, day), tasks=tasks[:5], flags=flags,
-                       alerts=alerts_of(signals_for([target.id]).get(target.id, [])), day=day,
-                       may_edit=may(current_account(), Permission.CASE_EDIT, target), **forms), status
+                       current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
+                       alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
+                       last_contact=last_contact(target), timeline=_timeline(target),
+                       may_edit=may(account, Permission.CASE_EDIT, target), **forms), status
+
+
+def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
+    """Upcoming (and missed) deadlines of the case, each saying what it is, earliest first."""
+    horizon = day + timedelta(days=DEADLINE_HORIZON_DAYS)
+    found = [(task.due_on, f"Taak: {task.description}" if task.description else "Taak")
+             for task in tasks if task.due_on <= horizon]
+    if plan is not None and plan.review_on <= horizon:
+        found.append((plan.review_on, "Evaluatie veiligheidsplan"))
+    found.extend((signal.due, signal.deadline) for signal in signals if signal.due is not None)
+    return sorted(found, key=lambda item: item[0])
+
+
+def _timeline(case: Case) -> list[TimelineEntry]:
+    """What happened recently, newest first: journal entries, phase and AVE changes, plan versions,
+    and what other areas add (huisverbod events)."""
+    from ..journal.queries import journal_of
+    from ..safety.queries import plans_of
+    limit = TIMELINE_LENGTH
+    entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author.display_name)
+               for entry in journal_of(case, limit=limit)]
+    entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
+                              if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
+                              change.changed_by.display_name) for change in case.phase_changes[-limit:]]
+    entries += [TimelineEntry(change.changed_at, "AVE", f"AVE {change.from_level} naar {change.to_level}"
+                              if change.from_level else f"Gestart op AVE {change.to_level}",
+                              change.changed_by.display_name) for change in case.ave_changes[-limit:]]
+    entries += [TimelineEntry(plan.recorded_at, "Veiligheidsplan", f"Versie {plan.version_number} afgesproken",
+                              None) for plan in plans_of(case)[:limit]]
+    entries += timeline_from_other_areas(case.id, limit)
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:

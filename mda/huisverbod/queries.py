@@ -301,3 +301,16 @@ def case_signals(case_ids: list[int], for_user: User | None = None,
         signals.setdefault(ban.case_id, []).append(
             CaseSignal(due=moment.astimezone(AMSTERDAM).date(), deadline=label))
     return signals
+
+
+def timeline_entries(case_id: int, limit: int) -> list["TimelineEntry"]:
+    """The newest events of the case's orders, for the case overview (``mda.cases.signals``)."""
+    from ..cases.signals import TimelineEntry
+    from .models import HouseBanEvent
+    events = db.session.scalars(
+        select(HouseBanEvent).join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
+        .where(HouseBan.case_id == case_id).order_by(HouseBanEvent.occurred_at.desc(), HouseBanEvent.id.desc())
+        .limit(limit))
+    return [TimelineEntry(event.occurred_at, "Huisverbod", event.kind.label,
+                          event.recorded_by.display_name if event.recorded_by is not None else None)
+            for event in events]

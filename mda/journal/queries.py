@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ..accounts.models import User
 from ..cases.models import Case, CaseStatus
 from ..db import db
-from .models import JournalEntry, ParticipationRecord, Task
+from .models import JournalEntry, JournalKind, ParticipationRecord, Task
 
 
 def open_tasks(case: Case) -> list[Task]:
@@ -49,3 +49,10 @@ def count_tasks_owned_by(user: User, member_of: Any) -> int:
         select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
         .where(Task.owner_id == user.id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
                Task.case_id.in_(member_of))) or 0
+
+
+def last_contact(case: Case) -> JournalEntry | None:
+    """The newest journal entry of a contact with the family."""
+    return db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id,
+                                                         JournalEntry.kind == JournalKind.CONTACT_FAMILY)
+                              .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(1)).first()
