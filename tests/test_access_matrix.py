@@ -422,7 +422,9 @@ def test_viewing_a_case_writes_audit_records(app: Flask, world: World) -> None:
     assert [(e.case_id, e.outcome) for e in case_reads] == [(world.own_case.id, AuditOutcome.SUCCESS),
                                                             (world.other_case.id, AuditOutcome.DENIED)]
     person_reads = [e for e in events if e.user_id == coordinator_id and e.object_type == "person"]
-    assert len(person_reads) == 1 and person_reads[0].access_point == "127.0.0.1"
+    # The overview shows the family's names and roles, the client system page the person in full.
+    assert [e.detail for e in person_reads] == ["overzicht", None]
+    assert all(e.access_point == "127.0.0.1" for e in person_reads)
     denied = [e for e in events if e.outcome == AuditOutcome.DENIED]
     assert [(e.user_id, e.case_id) for e in denied] == [(coordinator_id, world.other_case.id)]
 
