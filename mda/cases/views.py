@@ -113,7 +113,7 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
                        last_contact=last_contact(target), timeline=_timeline(target),
-                       may_edit=may(account, Permission.CASE_EDIT, target), **forms), status
+                       may_edit=may(account, Permission.CASE_DIRECT, target), **forms), status
 
 
 def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
@@ -158,7 +158,7 @@ def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, in
     status_changes = db.session.query(CaseStatusChange).filter_by(case_id=case.id) \
         .order_by(CaseStatusChange.changed_at.desc()).all()
     account = current_account()
-    return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_EDIT, case),
+    return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_DIRECT, case),
                        status_changes=status_changes, phases=list(Phase), **forms), status
 
 
@@ -194,7 +194,7 @@ def _apply(case: Case, form, fallback: str, action) -> bool:  # noqa: ANN001
 
 
 @blueprint.route("/<int:case_id>/fase", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def move_phase(target: Case, case_id: int) -> ViewResult:
     form = PhaseForm()
     if form.validate() and _apply(target, form, "phase", lambda: operations.move_phase(
@@ -206,7 +206,7 @@ def move_phase(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/ave", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def change_ave(target: Case, case_id: int) -> ViewResult:
     form = AveForm()
     if form.validate() and _apply(target, form, "ave_level", lambda: operations.change_ave_level(
@@ -218,7 +218,7 @@ def change_ave(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/afsluiten", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def close(target: Case, case_id: int) -> ViewResult:
     form = CloseForm()
     if form.validate() and _apply(target, form, "closure_reason", lambda: operations.close_case(
@@ -231,7 +231,7 @@ def close(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/heropenen", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def reopen(target: Case, case_id: int) -> ViewResult:
     form = ReopenForm()
     if form.validate() and _apply(target, form, "reason", lambda: operations.reopen_case(
@@ -242,7 +242,7 @@ def reopen(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/gezinslabel", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def family_label(target: Case, case_id: int) -> ViewResult:
     form = FamilyLabelForm()
     if form.validate() and _apply(target, form, "family_label", lambda: operations.set_family_label(

@@ -188,7 +188,7 @@ def _case_page(case: Case, status: int = 200, *, submitted: tuple[int, str, Flas
     account = current_account()
     now = utcnow()
     bans = orders_of_case(case)
-    can_edit = may(account, Permission.CASE_EDIT, case)
+    can_edit = may(account, Permission.CASE_DIRECT, case)  # recording an order is the coordinator's
     orders = []
     for ban in bans:
         forms = []
@@ -269,7 +269,7 @@ def _register(spec: EventForm) -> None:
 
     view.__name__ = spec.endpoint
     blueprint.add_url_rule(f"/casussen/<int:case_id>/huisverboden/<int:ban_id>/{spec.name}", spec.endpoint,
-                           requires(Permission.CASE_EDIT, load=_load_case_of_ban)(view), methods=["POST"])
+                           requires(Permission.CASE_DIRECT, load=_load_case_of_ban)(view), methods=["POST"])
 
 
 for _spec in EVENT_FORMS.values():
@@ -294,7 +294,7 @@ def _impose_form(case: Case, persons: list[Person]) -> ImposeForm:
 
 
 @blueprint.route("/casussen/<int:case_id>/huisverboden/nieuw", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def impose(target: Case, case_id: int) -> View:
     account = current_account()
     persons = persons_of(target)

@@ -29,7 +29,8 @@ class Permission(str, enum.Enum):
     CASELOAD_OWN = "caseload:own"            # the list of one's own cases
     CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
     CASE_VIEW = "case:view"                  # a case file and its personal data
-    CASE_EDIT = "case:edit"                  # journal, plans, assessments, phase, AVE
+    CASE_EDIT = "case:edit"                  # journal, tasks, assessments: every member of the case
+    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, plan, persons, huisverbod
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
     REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
@@ -47,7 +48,8 @@ class Permission(str, enum.Enum):
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM,
+    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_DIRECT,
+                                 P.CASE_MANAGE_TEAM,
                                  P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW, P.SEARCH}),
     Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
                                P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.CONSULTATION_RECORD,
@@ -59,7 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PRIVACY_OFFICER: frozenset({P.SIGNED_IN, P.AUDIT_VIEW}),
 }
 
-CASE_PERMISSIONS = frozenset({P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM})
+CASE_PERMISSIONS = frozenset({P.CASE_VIEW, P.CASE_EDIT, P.CASE_DIRECT, P.CASE_MANAGE_TEAM})
 
 
 def role_grants(user: User, permission: Permission) -> bool:
@@ -101,6 +103,8 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
         return False
     if membership.team_role == TeamRole.COORDINATOR:
         return user.has_role(Role.COORDINATOR)
+    # Casusregie stays with the coordinator: a seconded expert adds journal entries, tasks and
+    # assessments in their field and sees the rest.
     return user.has_role(Role.EXPERT) and permission in (P.CASE_VIEW, P.CASE_EDIT)
 
 
