@@ -288,6 +288,7 @@ ROUTES: dict[str, list[Route]] = {
     ],
     "referrals.accept": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/accepteren", only("team_lead"), 404)],
     "referrals.decline": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/afwijzen", only("team_lead"), 404)],
+    "referrals.join_case": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/toevoegen", only("team_lead"), 404)],
     "referrals.redirect_referral": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/doorgeleiden",
                                           only("team_lead"), 404)],
     "referrals.consultations_index": [Route("GET", lambda w: "/consultvragen/", only("coordinator", "team_lead"))],

@@ -191,6 +191,19 @@ class AcceptForm(VersionedForm):
         return form
 
 
+class JoinCaseForm(VersionedForm):
+    """Add the referral to the running case the family is already in; the case id is checked again
+    on the server against what the duplicate check finds."""
+
+    case_id = HiddenField(validators=[DataRequired("Kies de lopende casus.")])
+    note = TextAreaField("Toelichting voor Veilig Thuis (optioneel, zonder namen)",
+                         validators=[_too_long(MAX_LENGTH["decision_reason"])])
+
+    @classmethod
+    def build(cls, referral: Referral, **kwargs: Any) -> "JoinCaseForm":
+        return cls(data={"version": str(referral.version)}, prefix="toevoegen", **kwargs)
+
+
 class DeclineForm(VersionedForm):
     reason = TextAreaField("Reden van afwijzing (Veilig Thuis ziet deze, noem geen namen)",
                            validators=[InputRequired("Geef de reden van de afwijzing; Veilig Thuis krijgt die te zien."),

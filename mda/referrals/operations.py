@@ -532,6 +532,74 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
     return case
 
 
+@dataclass(frozen=True)
+class PersonComparison:
+    """A person of the referral set against the case's client system."""
+
+    person: Person            # on the referral
+    match: Person | None      # the same person in the case (blind index), or None: new to the case
+
+
+def compare_persons(referral: Referral, case: Case) -> list[PersonComparison]:
+    """Each referral person with the case's person it matches (same BSN, or same name and birth
+    date, through the blind index), or None when the case does not know them yet."""
+    case_persons = list(db.session.scalars(select(Person).where(Person.case_id == case.id)))
+    by_bsn = {p.bsn_index: p for p in case_persons if p.bsn_index}
+    by_name_birth = {p.name_birth_index: p for p in case_persons if p.name_birth_index}
+
+    def match(person: Person) -> Person | None:
+        found = by_bsn.get(person.bsn_index) if person.bsn_index else None
+        if found is None and person.name_birth_index:
+            found = by_name_birth.get(person.name_birth_index)
+        return found
+    return [PersonComparison(person, match(person)) for person in persons_of(referral) if person.case_id is None]
+
+
+def join_running_case(referral: Referral, case: Case, *, by: User, note: str | None = None,
+                      expected_version: int | str | None = None) -> list[PersonComparison]:
+    """Add a referral to the open case its family is already in, instead of opening a second case:
+    a new intake event in the case's journal, the persons the case did not know yet added to its
+    client system (those it knew stay on the referral only), the referral accepted into that case."""
+    from ..cases.operations import lock_open
+    from ..journal.models import JournalKind
+    from ..journal.operations import write_journal_entry
+    check_version(referral, expected_version)
+    _check_status(referral, ReferralStatus.SUBMITTED, "toevoegen aan een lopende casus")
+    note = _text(note, "decision_reason")
+    # The case must be one the duplicate check found the family in, and still open.
+    found_in = {d.case.id for d in find_possible_duplicates(referral) if d.case.status == CaseStatus.OPEN}
+    if case.id not in found_in:
+        raise InvalidInput("Deze verwijzing kan alleen worden toegevoegd aan een lopende casus waarin het gezin "
+                           "al bekend is.", field="case_id")
+    lock_open(case)
+    comparisons = compare_persons(referral, case)
+    for comparison in comparisons:
+        if comparison.match is None:
+            comparison.person.case_id = case.id  # stays linked to the referral it came in by
+            db.session.flush()
+            record(AuditAction.TRANSFER, by=by, case_id=case.id, person_id=comparison.person.id,
+                   object_type="person", object_id=comparison.person.id,
+                   detail=f"van verwijzing {referral.id} naar lopende casus")
+    known = sum(1 for c in comparisons if c.match is not None)
+    added = [c.person for c in comparisons if c.match is None]
+    lines = [f"Nieuwe instroom: verwijzing {referral.id} van {referral.organisation.name} "
+             f"({referral.intake_route.label.lower()}, urgentie {referral.urgency.label.lower()}) "
+             f"is aan deze casus toegevoegd in plaats van een tweede casus te openen.",
+             f"{known} {'persoon was' if known == 1 else 'personen waren'} al bekend in de casus."]
+    if added:
+        lines.append("Nieuw in het cliëntsysteem: " + ", ".join(
+            f"{person.name or 'persoon zonder naam'} ({person.role.label.lower()})" for person in added) + ".")
+    if referral.reason:
+        lines.append(f"Reden van de verwijzing: {referral.reason}")
+    write_journal_entry(case, kind=JournalKind.ACTION, occurred_at=utcnow(), body="\n".join(lines), by=by)
+    _decide(referral, ReferralStatus.ACCEPTED, by, note)
+    referral.case_id = case.id
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="referral", object_id=referral.id,
+           detail="verwijzing toegevoegd aan lopende casus")
+    return comparisons
+
+
 def decline(referral: Referral, *, by: User, reason: str | None,
             expected_version: int | str | None = None) -> Referral:
     check_version(referral, expected_version)
