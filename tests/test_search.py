@@ -185,3 +185,16 @@ def test_steering_and_admin_may_not_search(app: Flask, world: World) -> None:
     client = _client(app, world.users["steering"])
     assert client.post("/zoeken", data={"q": "anna"}).status_code == 403
     assert 'id="kopzoek"' not in client.get("/").get_data(as_text=True)
+
+
+def test_more_than_a_page_of_hits_asks_to_refine(app: Flask, world: World) -> None:
+    from mda.search.queries import MAX_HITS
+    with app.app_context():
+        coordinator = db.session.get(User, world.users["coordinator"].id)
+        for _ in range(MAX_HITS + 2):
+            make.case(coordinator).family_label = "Gezin Veelvoud"
+        db.session.commit()
+        outcome = search(db.session.get(User, world.users["team_lead"].id), "veelvoud")
+        assert len(outcome.hits) == MAX_HITS and outcome.more
+        references = [hit.case.reference for hit in outcome.hits]
+        assert references == sorted(references)
