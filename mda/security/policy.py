@@ -30,7 +30,7 @@ class Permission(str, enum.Enum):
     CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
     CASE_VIEW = "case:view"                  # a case file and its personal data
     CASE_EDIT = "case:edit"                  # journal, tasks, assessments: every member of the case
-    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, plan, persons, huisverbod
+    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
     REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
