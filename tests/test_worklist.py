@@ -158,6 +158,21 @@ def test_veilig_thuis_sees_decisions_since_the_previous_login_only(day: Day, app
         page = start_page_for(vt)
         assert [r.id for r in page.decisions] == [referrals[1].id]
         assert page.items == [] and page.triage is None
+        referrals[1].family_label = "Gezin Besloten"
+        db.session.commit()
+        decided_id = referrals[1].id
+    client = app.test_client()
+    make.login(client, day.vt)  # this login moves "previous login" to the one set above
+    with app.app_context():
+        db.session.get(User, day.vt.id).previous_login_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+        before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    start = client.get("/").get_data(as_text=True)
+    assert "Gezin Besloten" in start and "Besluiten over uw verwijzingen" in start
+    with app.app_context():
+        reads = db.session.scalars(select(AuditEvent).where(AuditEvent.id > before,
+                                                            AuditEvent.action == AuditAction.READ)).all()
+        assert [(e.object_type, e.object_id) for e in reads] == [("referral", decided_id)]
 
 
 def test_start_page_and_my_tasks_render_and_audit_the_cases_shown(day: Day, app: Flask) -> None:

@@ -33,6 +33,9 @@ def start_page() -> str:
     account = current_account()
     page = start_page_for(account)
     _audit_shown(page.shown_cases(), "startpagina")
+    # Veilig Thuis's decisions show the label it gave each referral: a read of that referral.
+    record_many(AuditAction.READ, [(None, "referral", referral.id) for referral in page.decisions or []
+                                   if referral.family_label], by=account, detail="startpagina")
     return render_template("worklist/start.html", account=account, page=page, day=today(),
                            start_links=START_LINKS, view_functions=current_app.view_functions,
                            waiting_time=waiting_time)
