@@ -94,12 +94,15 @@ def load_demo_data() -> bool:
              for username, name, roles, org in DEMO_USERS}
     municipalities = {m.name: m for m in session.scalars(select(Municipality))}
     lead, coordinator = users["teamleider"], users["coordinator"]
+    for account in (lead, coordinator):  # what Veilig Thuis sees after acceptance, for a warm handover
+        account.work_contact = f"06-00000000 (demo), {account.username}@mda-demo.example"
     police, mental_health = users["expert.politie"], users["expert.ggz"]
 
     for number, (family, town, phase, ave, route, forms, days_open) in enumerate(FAMILIES):
         owner = coordinator if number % 3 else lead
         case = open_case(municipality=municipalities[town], intake_route=route, coordinator=owner, by=lead,
-                         forms=forms, ave_level=3, opened_on=today() - timedelta(days=days_open))
+                         forms=forms, ave_level=3, opened_on=today() - timedelta(days=days_open),
+                         family_label=f"Gezin {family}")
         adult_a = add_person(case, role=PersonRole.UNDERGOING_VIOLENCE, by=owner, name=f"Anna {family}",
                              bsn=test_bsn(number * 3), date_of_birth=date(1985 + number % 7, 3, 1 + number),
                              address=f"Fictieve Laan {number + 1}, {town}", phone=f"06-0000{number:04d}",

@@ -92,6 +92,16 @@ def init_app(app: Flask) -> None:
     from .referrals.views import blueprint as referrals_blueprint
     app.register_blueprint(referrals_blueprint)
     app.register_blueprint(referrals_api_blueprint)
+    from .worklist.views import blueprint as worklist_blueprint, menu_counts_for_templates
+    app.register_blueprint(worklist_blueprint)
+    app.context_processor(menu_counts_for_templates)
+    from .search.views import blueprint as search_blueprint
+    app.register_blueprint(search_blueprint)
+    # The caseload and case file hear of running huisverboden without the case core importing them.
+    from .cases import signals as case_signals
+    from .huisverbod.queries import case_signals as house_ban_signals, timeline_entries as house_ban_timeline
+    case_signals.register(app, house_ban_signals)
+    case_signals.register_timeline(app, house_ban_timeline)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)

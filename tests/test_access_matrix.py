@@ -146,7 +146,8 @@ def only(*roles: str) -> frozenset[str]:
 
 
 CASE_READERS = only("coordinator", "team_lead", "expert")   # on the own case; others get 404
-CASE_EDITORS = only("coordinator", "expert")                # members of the case
+CASE_EDITORS = only("coordinator", "expert")                # members of the case: journal, tasks, assessments
+CASE_DIRECTORS = only("coordinator")                        # casusregie: the coordinator of the case
 TEAM_MANAGERS = only("coordinator", "team_lead")
 
 
@@ -174,10 +175,16 @@ ROUTES: dict[str, list[Route]] = {
         Route("GET", lambda w: "/casussen/999999", only(), 404),
     ],
     "cases.track": case_routes("GET", "/fasen", CASE_READERS, only("team_lead")),
-    "cases.move_phase": case_routes("POST", "/fase", CASE_EDITORS),
-    "cases.change_ave": case_routes("POST", "/ave", CASE_EDITORS),
-    "cases.close": case_routes("POST", "/afsluiten", CASE_EDITORS),
-    "cases.reopen": case_routes("POST", "/heropenen", CASE_EDITORS),
+    "cases.move_phase": case_routes("POST", "/fase", CASE_DIRECTORS),
+    "cases.change_ave": case_routes("POST", "/ave", CASE_DIRECTORS),
+    "cases.close": case_routes("POST", "/afsluiten", CASE_DIRECTORS),
+    "cases.reopen": case_routes("POST", "/heropenen", CASE_DIRECTORS),
+    "cases.family_label": case_routes("POST", "/gezinslabel", CASE_DIRECTORS),
+    "search.index": [Route("GET", lambda w: "/zoeken", only("coordinator", "team_lead", "expert", "vt_referrer")),
+                     Route("POST", lambda w: "/zoeken", only("coordinator", "team_lead", "expert", "vt_referrer"))],
+    "worklist.my_tasks": [Route("GET", lambda w: "/mijn-taken", only("coordinator", "team_lead", "expert"))],
+    "worklist.finish_task": [Route("POST", lambda w: f"/mijn-taken/{w.own_task_id}/afronden", CASE_EDITORS, 404),
+                             Route("POST", lambda w: "/mijn-taken/999999/afronden", only(), 404)],
     "people.index": case_routes("GET", "/clientsysteem/", CASE_READERS, only("team_lead")),
     "people.create": case_routes("POST", "/clientsysteem/personen", CASE_EDITORS),
     "people.edit": case_routes("GET", "/clientsysteem/personen/{w.own_person_id}", CASE_EDITORS),
@@ -187,7 +194,7 @@ ROUTES: dict[str, list[Route]] = {
     "teams.add": case_routes("POST", "/team/experts", TEAM_MANAGERS, only("team_lead")),
     "teams.end": case_routes("POST", "/team/{w.expert_membership_id}/beeindigen", TEAM_MANAGERS),
     "safety.index": case_routes("GET", "/veiligheid/", CASE_READERS, only("team_lead")),
-    "safety.create_plan": case_routes("POST", "/veiligheid/plannen", CASE_EDITORS),
+    "safety.create_plan": case_routes("POST", "/veiligheid/plannen", CASE_DIRECTORS),
     "safety.create_assessment": case_routes("POST", "/veiligheid/taxaties", CASE_EDITORS),
     "journal.index": case_routes("GET", "/journaal", CASE_READERS, only("team_lead")),
     "journal.create_entry": case_routes("POST", "/journaal", CASE_EDITORS),
@@ -196,7 +203,7 @@ ROUTES: dict[str, list[Route]] = {
     "journal.participation": case_routes("GET", "/participatie", CASE_READERS, only("team_lead"))
     + case_routes("POST", "/participatie", CASE_EDITORS),
     # Huisverboden: the deadlines view for coordinators and the team lead; the case tab for whoever
-    # may see the case; imposing and every event form only for members who may edit it.
+    # may see the case; imposing and every event form only for the coordinator of the case (casusregie).
     "huisverbod.overview": [Route("GET", lambda w: "/huisverboden", only("coordinator", "team_lead"))],
     "huisverbod.case_orders": [
         Route("GET", lambda w: f"/casussen/{w.own_case.id}/huisverboden", only("coordinator", "team_lead", "expert"),
@@ -204,13 +211,13 @@ ROUTES: dict[str, list[Route]] = {
         Route("GET", lambda w: f"/casussen/{w.other_case.id}/huisverboden", only("team_lead"), 404),
     ],
     "huisverbod.impose": [
-        Route("GET", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", only("coordinator", "expert"), 404),
-        Route("POST", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", only("coordinator", "expert"), 404),
+        Route("GET", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", CASE_DIRECTORS, 404),
+        Route("POST", lambda w: f"/casussen/{w.own_case.id}/huisverboden/nieuw", CASE_DIRECTORS, 404),
         Route("GET", lambda w: f"/casussen/{w.other_case.id}/huisverboden/nieuw", only(), 404),
     ],
     **{f"huisverbod.{endpoint}": [
         Route("POST", lambda w, part=part: f"/casussen/{w.own_case.id}/huisverboden/{w.own_ban_id}/{part}",
-              only("coordinator", "expert"), 404),
+              CASE_DIRECTORS, 404),
         # The order addressed through another case: nobody, not even the team lead.
         Route("POST", lambda w, part=part: f"/casussen/{w.other_case.id}/huisverboden/{w.own_ban_id}/{part}",
               only(), 404),
@@ -281,6 +288,7 @@ ROUTES: dict[str, list[Route]] = {
     ],
     "referrals.accept": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/accepteren", only("team_lead"), 404)],
     "referrals.decline": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/afwijzen", only("team_lead"), 404)],
+    "referrals.join_case": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/toevoegen", only("team_lead"), 404)],
     "referrals.redirect_referral": [Route("POST", lambda w: f"/triage/{w.own_referral.id}/doorgeleiden",
                                           only("team_lead"), 404)],
     "referrals.consultations_index": [Route("GET", lambda w: "/consultvragen/", only("coordinator", "team_lead"))],
@@ -416,7 +424,9 @@ def test_viewing_a_case_writes_audit_records(app: Flask, world: World) -> None:
     assert [(e.case_id, e.outcome) for e in case_reads] == [(world.own_case.id, AuditOutcome.SUCCESS),
                                                             (world.other_case.id, AuditOutcome.DENIED)]
     person_reads = [e for e in events if e.user_id == coordinator_id and e.object_type == "person"]
-    assert len(person_reads) == 1 and person_reads[0].access_point == "127.0.0.1"
+    # The overview shows the family's names and roles, the client system page the person in full.
+    assert [e.detail for e in person_reads] == ["overzicht", None]
+    assert all(e.access_point == "127.0.0.1" for e in person_reads)
     denied = [e for e in events if e.outcome == AuditOutcome.DENIED]
     assert [(e.user_id, e.case_id) for e in denied] == [(coordinator_id, world.other_case.id)]
 

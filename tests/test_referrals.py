@@ -165,12 +165,14 @@ def test_veilig_thuis_submits_and_the_team_lead_accepts(app: Flask, people: Peop
         transfers = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.TRANSFER)).all()
         assert {e.person_id for e in transfers} == {p.id for p in persons}
 
-    # Veilig Thuis sees the decision, and nothing of the case file.
+    # Veilig Thuis sees the decision and, on the referral itself, who coordinates (for a warm
+    # handover); nothing of the case file.
     for url in ("/verwijzingen/", f"/verwijzingen/{referral_id}"):
         page = vt.get(url).get_data(as_text=True)
         assert "Geaccepteerd" in page
-        for secret in (reference, "/casussen/", people.coordinator.display_name, VICTIM_NAME, make.BSN_A):
+        for secret in (reference, "/casussen/", VICTIM_NAME, make.BSN_A):
             assert secret not in page, (url, secret)
+    assert people.coordinator.display_name in vt.get(f"/verwijzingen/{referral_id}").get_data(as_text=True)
     assert "Start deze week." in vt.get(f"/verwijzingen/{referral_id}").get_data(as_text=True)
     assert vt.get(f"/casussen/{case.id}").status_code == 404
 

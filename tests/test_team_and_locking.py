@@ -37,6 +37,7 @@ def test_new_case_has_exactly_one_coordinator(ctx: Flask) -> None:
 def test_changing_coordinator_keeps_history_and_one_coordinator(ctx: Flask) -> None:
     first, second = make.user(Role.COORDINATOR), make.user(Role.COORDINATOR)
     case = make.case(first, opened_on=today() - timedelta(days=30))
+    make.safe_start(case, first)  # a handover needs a current safety plan
     version = case.version
     change_coordinator(case, second, by=first, expected_version=version)
     db.session.commit()
@@ -174,3 +175,21 @@ def test_no_journal_entry_on_a_case_closed_meanwhile(app: Flask) -> None:
     assert plan.status_code == 422 and "Deze casus is afgesloten" in plan.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(JournalEntry.id).where(JournalEntry.case_id == case_id)) is None
+
+
+def test_handover_needs_a_current_safety_plan(ctx: Flask) -> None:
+    from mda.errors import InvalidTransition
+    from mda.safety.models import SafetyPlan
+    first, second = make.user(Role.COORDINATOR), make.user(Role.COORDINATOR)
+    case = make.case(first)
+    with pytest.raises(InvalidTransition) as refused:
+        change_coordinator(case, second, by=first)
+    assert "actueel veiligheidsplan" in refused.value.message and refused.value.field == "coordinator"
+    make.safe_start(case, first)
+    plan = db.session.scalars(select(SafetyPlan).where(SafetyPlan.case_id == case.id)).one()
+    plan.agreed_on, plan.review_on = today() - timedelta(days=60), today() - timedelta(days=1)  # past evaluation
+    with pytest.raises(InvalidTransition):
+        change_coordinator(case, second, by=first)
+    plan.review_on = today() + timedelta(days=10)
+    change_coordinator(case, second, by=first)
+    assert current_coordinator(case).user_id == second.id

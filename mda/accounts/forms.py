@@ -70,10 +70,13 @@ class CreateUserForm(_AccountFields):
 
 
 class EditUserForm(_AccountFields):
+    work_contact = StringField("Werktelefoon en e-mail", validators=[
+        Length(max=200, message="Hoogstens 200 tekens.")])
+
     @classmethod
     def for_user(cls, user: User, **kwargs: Any) -> "EditUserForm":
         """Prefilled from the account; submitted form data, when there is any, takes precedence."""
-        form = cls(**kwargs, data={"display_name": user.display_name,
+        form = cls(**kwargs, data={"display_name": user.display_name, "work_contact": user.work_contact,
                                    "organisation": user.organisation_id or NO_ORGANISATION,
                                    "roles": sorted(str(role) for role in user.role_set)})
         form.offer_organisations(user.organisation)

@@ -30,6 +30,11 @@ class User(RowKeyMixin, Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     # Staff names are shown to colleagues and in the audit trail; they are not client data.
     display_name: Mapped[str] = mapped_column(String(120))
+    # Work telephone and e-mail of a staff member, shown to Veilig Thuis on an accepted referral.
+    work_contact: Mapped[str | None] = mapped_column(String(200))
+    # The start page's "since your last visit" is the login before the current one.
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    previous_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

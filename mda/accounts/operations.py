@@ -53,7 +53,8 @@ def _roles_detail(roles: Iterable[Role]) -> str:
 
 
 def update_user(user: User, *, display_name: str, organisation: Organisation | None,
-                roles: Iterable[Role], by: User | None) -> User:
+                roles: Iterable[Role], by: User | None, work_contact: str | None = None) -> User:
+    """``work_contact`` None leaves it as it is; an empty text removes it."""
     display_name = display_name.strip()
     new_roles = list(dict.fromkeys(Role(role) for role in roles))
     if not display_name:
@@ -74,6 +75,9 @@ def update_user(user: User, *, display_name: str, organisation: Organisation | N
     if (organisation.id if organisation else None) != user.organisation_id:
         user.organisation = organisation
         changed.append("organisatie")
+    if work_contact is not None and (" ".join(work_contact.split()) or None) != user.work_contact:
+        user.work_contact = " ".join(work_contact.split()) or None
+        changed.append("contactgegevens")
     if changed:
         _audit(AuditAction.ACCOUNT_CHANGE, user, "account gewijzigd: " + ", ".join(changed), by)
 

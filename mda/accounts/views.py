@@ -96,7 +96,7 @@ def edit(user_id: int) -> View:
         try:
             operations.update_user(user, display_name=form.display_name.data or "",
                                    organisation=form.chosen_organisation(), roles=form.chosen_roles(),
-                                   by=current_account())
+                                   by=current_account(), work_contact=form.work_contact.data or "")
         except InvalidInput as exc:
             show_domain_error(form, exc, fallback="display_name")
         else:

@@ -1,4 +1,8 @@
-"""Reading the audit trail for the privacy officer: filter, newest first, page or stream."""
+"""Reading the audit trail for the privacy officer: filter, newest first, page or stream.
+
+The trail records what the other areas tell it and knows none of their models: a case is an id
+here. The view resolves a case number to its id before filtering, and ids back to case numbers
+for display (``mda.cases.queries``)."""
 from __future__ import annotations
 
 import math
@@ -8,7 +12,6 @@ from typing import Any, Iterator, Sequence
 
 from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select
 
-from ..cases.models import Case
 from ..db import db
 from ..timeutil import AMSTERDAM
 from .models import AuditAction, AuditEvent
@@ -25,6 +28,8 @@ class AuditFilter:
 
     username: str | None = None
     case_reference: str | None = None
+    # The id the case reference stands for, resolved by the caller; None: no such case (any more).
+    case_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
     action: AuditAction | None = None
@@ -69,10 +74,9 @@ def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
     if criteria.username:
         conditions.append(AuditEvent.username == criteria.username)
     if criteria.case_reference:
-        # The trail stores case ids only; the reference (not personal data) is resolved here.
+        # The trail stores case ids only; the caller resolved the reference (not personal data).
         # An unknown reference, or the reference of a purged case, simply matches nothing.
-        case_id = db.session.scalar(select(Case.id).where(Case.reference == criteria.case_reference))
-        conditions.append(false() if case_id is None else AuditEvent.case_id == case_id)
+        conditions.append(false() if criteria.case_id is None else AuditEvent.case_id == criteria.case_id)
     if criteria.date_from:
         conditions.append(AuditEvent.occurred_at >= _start_of_day(criteria.date_from))
     if criteria.date_to:
@@ -83,13 +87,12 @@ def _conditions(criteria: AuditFilter) -> list[ColumnElement[bool]]:
 
 
 def _rows(conditions: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """Plain rows, not ORM objects, with the case reference where the case still exists."""
+    """Plain rows, not ORM objects."""
     return (
         select(AuditEvent.id, AuditEvent.occurred_at, AuditEvent.username, AuditEvent.role,
-               AuditEvent.action, AuditEvent.case_id, Case.reference.label("case_reference"),
+               AuditEvent.action, AuditEvent.case_id,
                AuditEvent.person_id, AuditEvent.object_type, AuditEvent.object_id,
                AuditEvent.access_point, AuditEvent.outcome, AuditEvent.detail)
-        .outerjoin(Case, Case.id == AuditEvent.case_id)  # no FK: the case may have been purged
         .where(*conditions)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )

@@ -67,8 +67,21 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
     commit only, not for the rest of the request, and a failed append still fails the request
     and rolls back what it recorded. Elsewhere (commands, a separate session) it is appended at
     once. Either way it is in the same transaction as the change it describes."""
+    event = _event(action, by=by, case_id=case_id, person_id=person_id, object_type=object_type,
+                   object_id=object_id, outcome=outcome, detail=detail, username=username)
+    if session is None and has_request_context():
+        db.session.info.setdefault(PENDING_KEY, []).append(event)
+    else:
+        _append(session or db.session, event)
+    return event
+
+
+def _event(action: AuditAction, *, by: object | None, case_id: int | None = None, person_id: int | None = None,
+           object_type: str | None = None, object_id: int | None = None,
+           outcome: AuditOutcome = AuditOutcome.SUCCESS, detail: str | None = None,
+           username: str | None = None) -> AuditEvent:
     roles = getattr(by, "role_set", None)
-    event = AuditEvent(
+    return AuditEvent(
         occurred_at=utcnow(),
         user_id=getattr(by, "id", None),
         username=getattr(by, "username", None) or username,
@@ -82,41 +95,76 @@ def record(action: AuditAction, *, by: object | None = None, case_id: int | None
         outcome=outcome,
         detail=detail,
     )
+
+
+def record_many(action: AuditAction, targets: Iterable[tuple[int | None, str | None, int | None]], *,
+                by: object | None = None, detail: str | None = None,
+                outcome: AuditOutcome = AuditOutcome.SUCCESS, session: Session | None = None) -> list[AuditEvent]:
+    """One record per ``(case_id, object_type, object_id)``, for a list page that shows personal data
+    of many cases at once. The records join the chain together, in one INSERT (``_append_many``)."""
+    events = [_event(action, by=by, case_id=case_id, object_type=object_type, object_id=object_id,
+                     outcome=outcome, detail=detail) for case_id, object_type, object_id in targets]
+    if not events:
+        return events
     if session is None and has_request_context():
-        db.session.info.setdefault(PENDING_KEY, []).append(event)
+        db.session.info.setdefault(PENDING_KEY, []).extend(events)
     else:
-        _append(session or db.session, event)
-    return event
+        _append_many(session or db.session, events)
+    return events
 
 
-def _append(session: Session, event: AuditEvent) -> None:
-    """Chain and insert one record: three plain statements (lock and read the head, insert,
-    move the head), cheaper than the ORM's unit of work on a path every page takes."""
+def _lock_head(session: Session) -> str:
     head_table = AuditChainHead.__table__
     if session.get_bind().dialect.name == "sqlite":
         # pysqlite runs a SELECT outside any transaction (BEGIN comes with the first write), so two
         # workers could read the same head and fork the chain. A no-op write takes SQLite's write
         # lock for the rest of this transaction and returns the head as it is under that lock.
-        head_hash = session.execute(
+        return session.execute(
             update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
             .values(last_hash=head_table.c.last_hash).returning(head_table.c.last_hash)).scalar_one()
+    return session.execute(select(head_table.c.last_hash).where(head_table.c.id == CHAIN_HEAD_ID)
+                           .with_for_update()).scalar_one()
+
+
+def _append(session: Session, event: AuditEvent) -> None:
+    _append_many(session, [event])
+
+
+def _append_many(session: Session, events: list[AuditEvent]) -> None:
+    """Chain and insert records: lock and read the head, one INSERT for all of them, move the head.
+    Plain statements, cheaper than the ORM's unit of work on a path every page takes.
+
+    The chain order is the order of ``events``; ``verify`` walks by id, so the ids handed out must
+    rise in that order. ``sort_by_parameter_order`` makes the RETURNING rows line up with the
+    parameters; a database that numbered them otherwise fails the request instead of the chain."""
+    head_table = AuditChainHead.__table__
+    previous = _lock_head(session)
+    key = _audit_key()
+    rows = []
+    for event in events:
+        event.prev_hash = previous
+        event.hash = previous = _seal(event, key)
+        rows.append({column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns
+                     if column.key != "id"})
+    table = AuditEvent.__table__
+    if len(rows) == 1:
+        ids = [session.execute(insert(table).values(rows[0]).returning(table.c.id)).scalar_one()]
     else:
-        head_hash = session.execute(select(head_table.c.last_hash).where(head_table.c.id == CHAIN_HEAD_ID)
-                                    .with_for_update()).scalar_one()
-    event.prev_hash = head_hash
-    event.hash = _seal(event, _audit_key())
-    columns = {column.key: getattr(event, column.key) for column in AuditEvent.__table__.columns
-               if column.key != "id"}
-    event.id = session.execute(insert(AuditEvent.__table__).values(columns)
-                               .returning(AuditEvent.__table__.c.id)).scalar_one()
+        ids = list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                   rows).scalars())
+    if any(later <= earlier for earlier, later in zip(ids, ids[1:])):
+        raise RuntimeError("audit records were numbered out of chain order")
+    for event, event_id in zip(events, ids):
+        event.id = event_id
     session.execute(update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
-                    .values(last_hash=event.hash, last_event_id=event.id))
+                    .values(last_hash=events[-1].hash, last_event_id=ids[-1]))
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
-    for pending in session.info.pop(PENDING_KEY, []):
-        _append(session, pending)
+    pending = session.info.pop(PENDING_KEY, [])
+    if pending:
+        _append_many(session, pending)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

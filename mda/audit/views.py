@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
@@ -20,6 +20,7 @@ from ..security.policy import Permission, current_account, requires
 from ..timeutil import AMSTERDAM, utcnow
 from .forms import AuditSearchForm
 from .models import AuditAction, AuditOutcome
+from ..cases.queries import case_id_for_reference, references_of
 from .queries import AuditFilter, all_matching, search_page
 from .trail import record
 
@@ -75,9 +76,9 @@ def _label(enum_class: type[AuditAction] | type[AuditOutcome], value: Any) -> st
         return str(value)
 
 
-def _line(row: Any) -> AuditLine:
-    if row.case_reference:
-        case = row.case_reference
+def _line(row: Any, references: dict[int, str]) -> AuditLine:
+    if row.case_id in references:
+        case = references[row.case_id]
     elif row.case_id is not None:
         case = f"casus-id {row.case_id}"  # the case is gone (purged); the trail keeps its id
     else:
@@ -113,7 +114,7 @@ def search() -> str:
     page = None
     filter_args: dict[str, str] = {}
     if form.validate():
-        criteria = form.to_filter()
+        criteria = _resolved(form.to_filter())
         page = search_page(criteria, request.args.get("pagina", default=1, type=int))
         filter_args = _filter_args(criteria)
         detail = criteria.describe()
@@ -121,7 +122,8 @@ def search() -> str:
         detail = INVALID_SEARCH_DETAIL
     # Recorded before the page is returned: a failed audit write fails the request.
     record(AuditAction.READ, by=current_account(), object_type=TRAIL_OBJECT, detail=detail)
-    lines = [_line(row) for row in page.rows] if page else []
+    references = references_of(row.case_id for row in page.rows) if page else {}
+    lines = [_line(row, references) for row in page.rows] if page else []
     return render_template("audit/search.html", form=form, page=page, lines=lines, filter_args=filter_args)
 
 
@@ -131,7 +133,7 @@ def export() -> BaseResponse:
     form = AuditSearchForm(formdata=request.args)
     if not form.validate():
         return redirect(url_for("audit.search", **_submitted_args(form)))
-    criteria = form.to_filter()
+    criteria = _resolved(form.to_filter())
     record(AuditAction.EXPORT, by=current_account(), object_type=TRAIL_OBJECT, detail=criteria.describe())
     filename = f"audittrail-{utcnow().astimezone(AMSTERDAM):%Y%m%d-%H%M%S}.csv"
     # Streamed: the export record above is committed before the first byte (after_request), and
@@ -147,10 +149,29 @@ def _csv(rows: Iterable[Any]) -> Iterator[str]:
     writer = csv.writer(buffer, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([neutralise_cell(cell) for cell in CSV_HEADER])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise_cell(cell) for cell in _line(row).cells()])
-        if count % CSV_ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    for chunk in _chunks(rows, CSV_ROWS_PER_CHUNK):
+        references = references_of(row.case_id for row in chunk)
+        for row in chunk:
+            writer.writerow([neutralise_cell(cell) for cell in _line(row, references).cells()])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _resolved(criteria: AuditFilter) -> AuditFilter:
+    """The trail knows case ids only: the case number of the filter is looked up here."""
+    if not criteria.case_reference:
+        return criteria
+    return replace(criteria, case_id=case_id_for_reference(criteria.case_reference))

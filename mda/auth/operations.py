@@ -83,6 +83,7 @@ def start_enrolment(user: User) -> str:
 def complete_login(user: User, *, enrolled_now: bool = False) -> None:
     user.failed_logins = 0
     user.locked_until = None
+    user.previous_login_at, user.last_login_at = user.last_login_at, utcnow()
     if enrolled_now:
         user.mfa_enrolled_at = utcnow()
         record(AuditAction.MFA_CHANGE, by=user, object_type="user", object_id=user.id,

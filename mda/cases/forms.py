@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import LONG_TEXT, SHORT_TEXT, Form, LongSelectField, VersionedForm
 from ..organisations.models import OrganisationKind
-from .models import ClosureReason, Phase
+from .models import FAMILY_LABEL_MAX, ClosureReason, Phase
 
 TEXT_TOO_LONG = f"Hoogstens {LONG_TEXT} tekens."
 ANY = ""
@@ -80,3 +80,10 @@ def short_text(label: str, required: str | None = None) -> StringField:
 def long_text(label: str, required: str | None = None) -> TextAreaField:
     validators = [DataRequired(required)] if required else [Optional()]
     return TextAreaField(label, validators=[*validators, Length(max=LONG_TEXT, message=TEXT_TOO_LONG)])
+
+
+class FamilyLabelForm(VersionedForm):
+    id_prefix = "label"
+
+    family_label = StringField("Gezinslabel", validators=[Optional(), Length(
+        max=FAMILY_LABEL_MAX, message=f"Het gezinslabel is te lang: hoogstens {FAMILY_LABEL_MAX} tekens.")])

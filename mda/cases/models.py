@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UtcDateTime
 from ..enums import LabelledEnum, enum_column_type
+from ..errors import InvalidInput
 from ..organisations.models import OrganisationKind
 from ..reference.models import AveLevel, Municipality
 from ..security.fields import EncryptedField, RowKeyMixin, ciphertext_column
@@ -66,7 +67,18 @@ class ClosureReason(LabelledEnum):
     OTHER = ("other", "Andere reden")
 
 
-class Case(Base):
+FAMILY_LABEL_MAX = 80
+
+
+def validate_family_label(value: str) -> str:
+    """A short label the team knows the family by ("Gezin De Vries"): one line, at most 80 characters."""
+    label = " ".join(str(value).split())
+    if len(label) > FAMILY_LABEL_MAX:
+        raise InvalidInput(f"Het gezinslabel is te lang: hoogstens {FAMILY_LABEL_MAX} tekens.", field="family_label")
+    return label
+
+
+class Case(RowKeyMixin, Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_date"),
@@ -100,6 +112,9 @@ class Case(Base):
     previous_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     # Kept by mda.cases.deadlines from the case's tasks and safety plans; only sorts the caseload.
     next_deadline: Mapped[date | None] = mapped_column(Date)
+    # The short label the team knows the family by ("Gezin De Vries"): personal data, so encrypted.
+    family_label_ciphertext: Mapped[bytes | None] = ciphertext_column()
+    family_label = EncryptedField(validate=validate_family_label)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}

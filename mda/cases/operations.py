@@ -79,7 +79,8 @@ def next_reference(year: int) -> str:
 
 def open_case(*, municipality: Municipality, intake_route: IntakeRoute, coordinator: User,
               by: User, forms: Iterable[ViolenceForm] = (), ave_level: int = 3,
-              opened_on: date | None = None, previous_case: Case | None = None) -> Case:
+              opened_on: date | None = None, previous_case: Case | None = None,
+              family_label: str | None = None) -> Case:
     """A case starts in directe veiligheid with exactly one coordinator."""
     opened_on = opened_on or today()
     now = utcnow()
@@ -88,6 +89,8 @@ def open_case(*, municipality: Municipality, intake_route: IntakeRoute, coordina
                 ave_level=ave_level, ave_since=now, ave_outside_band_since=outside_band_since(None, ave_level, now),
                 opened_on=opened_on,
                 previous_case_id=previous_case.id if previous_case else None)
+    case.row_key()
+    case.family_label = family_label
     case.violence_forms = [CaseViolenceForm(form=form) for form in dict.fromkeys(forms)]
     case.phase_changes.append(PhaseChange(to_phase=Phase.DIRECTE_VEILIGHEID, changed_at=now, changed_by_id=by.id))
     case.ave_changes.append(AveChange(to_level=ave_level, changed_at=now, changed_by_id=by.id))
@@ -173,3 +176,16 @@ def reopen_case(case: Case, *, reason: str, by: User, expected_version: int | No
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="case_status_change", object_id=change.id,
            detail="heropend")
     return change
+
+
+def set_family_label(case: Case, label: str | None, *, by: User, expected_version: int | None = None) -> None:
+    """Name the family the way the team knows it ("Gezin De Vries"); empty removes the label."""
+    check_version(case, expected_version)
+    check_open(case)
+    before = case.family_label
+    case.family_label = label
+    if case.family_label == before:
+        return
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="case", object_id=case.id,
+           detail="gezinslabel gewijzigd")

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Iterable
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case as sql_case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -55,6 +55,16 @@ class CaseloadRow:
     next_deadline: date | None
     overdue_tasks: int
     flags: list[str] = field(default_factory=list)
+    coordinator_id: int | None = None
+    next_task_title: str | None = None
+    # What the next deadline is: "Taak: huisbezoek plannen", "Evaluatie veiligheidsplan", ...
+    deadline_label: str | None = None
+
+    def consider_deadlines(self, others: Iterable[tuple[date, str]]) -> None:
+        """Deadlines other areas know of (a huisverbod's): the nearest of all is the one shown."""
+        for due, label in others:
+            if self.next_deadline is None or due < self.next_deadline:
+                self.next_deadline, self.deadline_label = due, label
 
 
 @dataclass
@@ -130,11 +140,33 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
                                        .offset((page_number - 1) * PAGE_SIZE)))
     position = {case_id: index for index, case_id in enumerate(page_ids)}
     result = db.session.execute(
-        select(Case, coordinator_name.label("coordinator"), next_task.label("next_task"),
+        select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
+               next_task.label("next_task"),
                overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
         .where(Case.id.in_(page_ids))).all() if page_ids else []
     rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
+    _name_next_tasks(rows)
     return CaseloadPage(rows=rows, total=total, number=page_number)
+
+
+def _name_next_tasks(rows: list[CaseloadRow]) -> None:
+    """The title of each row's first open task (decrypted: the page is audited as a read), and
+    what the row's deadline is."""
+    wanted = {row.case.id: row for row in rows if row.next_task_due is not None}
+    if wanted:
+        tasks = db.session.scalars(select(Task).where(Task.case_id.in_(list(wanted)), Task.done_at.is_(None))
+                                   .order_by(Task.case_id, Task.due_on, Task.id))
+        for task in tasks:
+            row = wanted.pop(task.case_id, None)
+            if row is not None:
+                row.next_task_title = task.description
+    for row in rows:
+        if row.next_deadline is None:
+            continue
+        if row.next_deadline == row.next_task_due:
+            row.deadline_label = f"Taak: {row.next_task_title}" if row.next_task_title else "Taak"
+        else:
+            row.deadline_label = "Evaluatie veiligheidsplan"
 
 
 def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
@@ -144,7 +176,7 @@ def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
     row = CaseloadRow(case=case, coordinator=result.coordinator,
                       days_in_phase=(utcnow() - case.phase_since).days, next_task_due=result.next_task,
                       plan_review_on=result.plan_review, next_deadline=deadline,
-                      overdue_tasks=result.overdue_tasks or 0)
+                      overdue_tasks=result.overdue_tasks or 0, coordinator_id=result.coordinator_id)
     row.flags = attention_flags(case, overdue_tasks=row.overdue_tasks, plan_review_on=row.plan_review_on,
                                 day=day, ave_band_days=ave_band_days)
     return row
@@ -200,3 +232,86 @@ def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int,
             select(TeamMembership.user_id).where(TeamMembership.team_role == TeamRole.COORDINATOR,
                                                  _running_on(day), TeamMembership.case_id.in_(own_cases))))
     return list(db.session.execute(query.order_by(User.display_name)).tuples())
+
+
+def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
+    """The coordinator of the case today (its fixed contact person), if any."""
+    if case_id is None:
+        return None
+    day = day or today()
+    return db.session.scalars(
+        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.case_id == case_id, TeamMembership.team_role == TeamRole.COORDINATOR,
+               _running_on(day)).order_by(TeamMembership.started_on.desc())).first()
+
+
+def member_case_ids(user: User, day: date | None = None, *, coordinating_only: bool = False) -> Any:
+    """A SELECT of the ids of the cases the user is on today (as coordinator only, if asked):
+    what the worklist and search may show a coordinator or an expert."""
+    day = day or today()
+    query = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
+    if coordinating_only:
+        query = query.where(TeamMembership.team_role == TeamRole.COORDINATOR)
+    return query
+
+
+def newly_assigned(user: User, since: date, day: date | None = None) -> list[tuple[Case, TeamMembership]]:
+    """Open cases the user joined on or after ``since`` and is still on: newest first."""
+    day = day or today()
+    rows = db.session.execute(
+        select(Case, TeamMembership).join(TeamMembership, TeamMembership.case_id == Case.id)
+        .where(TeamMembership.user_id == user.id, _running_on(day), TeamMembership.started_on >= since,
+               Case.status == CaseStatus.OPEN)
+        .order_by(TeamMembership.started_on.desc(), Case.id.desc())).all()
+    return [(case, membership) for case, membership in rows]
+
+
+@dataclass
+class OverdueCase:
+    case: Case
+    coordinator: str | None
+    overdue_tasks: int
+    oldest_overdue: date | None
+    plan_review_on: date | None
+
+
+def cases_with_overdue_work(day: date | None = None, limit: int = 50) -> tuple[list[OverdueCase], int]:
+    """Open cases of the whole caseload with a task past its date or a safety plan past its
+    evaluation (or none at all): the longest overdue first. Returns one page and the total."""
+    day = day or today()
+    oldest_task = (select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.done_at.is_(None),
+                                                        Task.due_on < day).correlate(Case).scalar_subquery())
+    overdue_count = (select(func.count()).select_from(Task)
+                     .where(Task.case_id == Case.id, Task.done_at.is_(None), Task.due_on < day)
+                     .correlate(Case).scalar_subquery())
+    latest_version = (select(func.max(SafetyPlan.version_number)).where(SafetyPlan.case_id == Case.id)
+                      .correlate(Case).scalar_subquery())
+    plan_review = (select(SafetyPlan.review_on).where(SafetyPlan.case_id == Case.id,
+                                                      SafetyPlan.version_number == latest_version)
+                   .correlate(Case).scalar_subquery())
+    coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
+                        .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                               TeamMembership.ended_on.is_(None)).correlate(Case).limit(1).scalar_subquery())
+    overdue = or_(oldest_task.is_not(None), plan_review.is_(None), plan_review < day)
+    total = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN, overdue)) or 0
+    # The earliest thing that went overdue decides the order; a case without any plan counts from its opening.
+    late_review = sql_case((plan_review < day, plan_review), else_=None)
+    since = sql_case((and_(oldest_task.is_not(None), late_review.is_not(None), late_review < oldest_task), late_review),
+                 else_=func.coalesce(oldest_task, late_review, Case.opened_on))
+    rows = db.session.execute(
+        select(Case, coordinator_name.label("coordinator"), overdue_count.label("overdue_tasks"),
+               oldest_task.label("oldest"), plan_review.label("review"))
+        .where(Case.status == CaseStatus.OPEN, overdue).order_by(since, Case.reference).limit(limit)).all()
+    return [OverdueCase(r.Case, r.coordinator, r.overdue_tasks or 0, r.oldest, r.review) for r in rows], total
+
+
+def case_id_for_reference(reference: str) -> int | None:
+    return db.session.scalar(select(Case.id).where(Case.reference == reference))
+
+
+def references_of(case_ids: Iterable[int | None]) -> dict[int, str]:
+    """Case number per id, for the ids that still name a case (a purged case keeps only its id)."""
+    ids = sorted({case_id for case_id in case_ids if case_id is not None})
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Case.id, Case.reference).where(Case.id.in_(ids))).tuples().all())

@@ -85,6 +85,13 @@ def check_closure(status: CaseStatus, evidence: CaseEvidence, closure_reason: Cl
                                 "veiligheidsplan. Leg eerst een nieuwe versie vast.", field="closure_reason")
 
 
+def check_handover(has_current_safety_plan: bool) -> None:
+    """Casusregie passes to another coordinator only with a current safety plan (003:876)."""
+    if not has_current_safety_plan:
+        raise InvalidTransition("Afsluiten of casusregie overdragen kan alleen met een actueel "
+                                "veiligheidsplan. Leg eerst een nieuwe versie vast.", field="coordinator")
+
+
 def check_reopen(status: CaseStatus, reason: str | None) -> None:
     if status != CaseStatus.CLOSED:
         raise InvalidTransition("Alleen een afgesloten casus kan worden heropend.")

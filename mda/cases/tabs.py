@@ -31,4 +31,25 @@ def render_case(template: str, case: "Case", active_tab: str, **context: object)
     from .models import Phase
     flash_form_errors(*(value for value in context.values() if isinstance(value, FlaskForm)))
     context.setdefault("phases", list(Phase))
+    context.setdefault("regie_note", regie_note(case))
     return render_template(template, case=case, active_tab=active_tab, case_tabs=available_tabs(), **context)
+
+
+def regie_note(case: "Case") -> str | None:  # noqa: F821
+    """What the user may do in this case, said when casusregie is not theirs (an expert, a team lead
+    on a colleague's case); None for the coordinator. Who may do what is the policy's answer."""
+    from ..security.policy import Permission, current_account, may
+    from .queries import coordinator_of
+    account = current_account()
+    if account is None or may(account, Permission.CASE_DIRECT, case):
+        return None
+    coordinator = coordinator_of(case.id)
+    regie = ("De casusregie (fase, AVE-niveau, veiligheidsplan, afsluiten en heropenen, huisverboden) ligt bij "
+             f"de coördinator{': ' + coordinator.display_name if coordinator else ''}.")
+    if may(account, Permission.CASE_EDIT, case):
+        return ("U bent gedetacheerd expert in deze casus: u legt journaalberichten, taken en taxaties vast en "
+                "ziet de rest. " + regie)
+    if may(account, Permission.CASE_MANAGE_TEAM, case):
+        return ("U ziet deze casus als teamleider: u stelt het team samen en kunt de casusregie overdragen "
+                "aan een andere coördinator. " + regie)
+    return "U kunt deze casus inzien. " + regie

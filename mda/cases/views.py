@@ -5,11 +5,13 @@ audit, respond. The request commits once (mda.web).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
-from ..audit.trail import record
+from ..audit.trail import record, record_many
 from ..db import db
 from ..errors import DomainError, StaleVersion
 from ..forms import show_domain_error
@@ -18,9 +20,11 @@ from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, today
 from . import operations
-from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
+from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
-from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
+from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
+from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
+                      team_of)
 from .tabs import render_case
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
@@ -53,12 +57,22 @@ def index() -> str:
         overdue_only=bool(form.achterstallig.data), sort=form.sorteer.data or "deadline",
         descending=bool(form.aflopend.data), page=request.args.get("pagina", default=1, type=int) or 1)
     page = caseload(account, criteria, ave_band_days=_settings().ave_outside_band_days)
-    from ..huisverbod.queries import alerts_for_cases
-    # Huisverbod alerts go to the coordinator of the case (and the team lead), not to every expert on it.
-    alerts = alerts_for_cases([row.case.id for row in page.rows], for_user=account)
+    # What other areas say about these cases (huisverbod alerts and deadlines go to the coordinator
+    # of the case and the team lead, not to every expert on it): alerts, and a nearer deadline.
+    signals = signals_for([row.case.id for row in page.rows], for_user=account)
+    alerts = {case_id: alerts_of(found) for case_id, found in signals.items()}
+    for row in page.rows:
+        row.consider_deadlines((signal.due, signal.deadline) for signal in signals.get(row.case.id, [])
+                               if signal.due is not None)
+    # Each row shows the family label: one read record per case listed, in one statement.
+    record_many(AuditAction.READ, [(row.case.id, "case", row.case.id) for row in page.rows], by=account,
+                detail="casuslijst")
     args = {key: value for key, value in request.args.items() if key != "pagina"}
+    # The coordinator column only when it is not always the user.
+    show_coordinator = criteria.everything or any(row.coordinator_id != account.id for row in page.rows)
     return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
-                           alerts=alerts, args=args, today=today())
+                           alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
+                           sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
 
 
 def _audit_case_page(case: Case, page: str) -> None:
@@ -68,20 +82,69 @@ def _audit_case_page(case: Case, page: str) -> None:
 
 @blueprint.route("/<int:case_id>")
 @requires(Permission.CASE_VIEW, load=load_case)
-def detail(target: Case, case_id: int) -> str:
+def detail(target: Case, case_id: int) -> tuple[str, int]:
+    return _overview(target)
+
+
+TIMELINE_LENGTH = 10
+DEADLINE_HORIZON_DAYS = 30
+
+
+def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
+    from ..journal.queries import last_contact, open_tasks
     from ..safety.queries import current_among, latest_plan
-    from ..journal.queries import open_tasks
+    account = current_account()
     _audit_case_page(target, "overzicht")
     plan = latest_plan(target)
     day = today()
     tasks = open_tasks(target)
+    persons = persons_of(target)
+    for person in persons:  # names and roles are shown: each person's data is read
+        record(AuditAction.READ, by=account, case_id=target.id, person_id=person.id, object_type="person",
+               object_id=person.id, detail="overzicht")
     flags = attention_flags(target, overdue_tasks=sum(1 for t in tasks if t.is_overdue_on(day)),
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
-    from ..huisverbod.queries import alerts_for_cases
+    signals = signals_for([target.id]).get(target.id, [])
+    forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
+        "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
-                       current=current_among(plan, day), tasks=tasks[:5], flags=flags,
-                       alerts=alerts_for_cases([target.id]).get(target.id, []), day=day)
+                       current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
+                       alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
+                       last_contact=last_contact(target), timeline=_timeline(target),
+                       may_edit=may(account, Permission.CASE_DIRECT, target), **forms), status
+
+
+def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
+    """Upcoming (and missed) deadlines of the case, each saying what it is, earliest first."""
+    horizon = day + timedelta(days=DEADLINE_HORIZON_DAYS)
+    found = [(task.due_on, f"Taak: {task.description}" if task.description else "Taak")
+             for task in tasks if task.due_on <= horizon]
+    if plan is not None and plan.review_on <= horizon:
+        found.append((plan.review_on, "Evaluatie veiligheidsplan"))
+    found.extend((signal.due, signal.deadline) for signal in signals if signal.due is not None)
+    return sorted(found, key=lambda item: item[0])
+
+
+def _timeline(case: Case) -> list[TimelineEntry]:
+    """What happened recently, newest first: journal entries, phase and AVE changes, plan versions,
+    and what other areas add (huisverbod events)."""
+    from ..journal.queries import journal_of
+    from ..safety.queries import plans_of
+    limit = TIMELINE_LENGTH
+    entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author.display_name)
+               for entry in journal_of(case, limit=limit)]
+    entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
+                              if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
+                              change.changed_by.display_name) for change in case.phase_changes[-limit:]]
+    entries += [TimelineEntry(change.changed_at, "AVE", f"AVE {change.from_level} naar {change.to_level}"
+                              if change.from_level else f"Gestart op AVE {change.to_level}",
+                              change.changed_by.display_name) for change in case.ave_changes[-limit:]]
+    entries += [TimelineEntry(plan.recorded_at, "Veiligheidsplan", f"Versie {plan.version_number} afgesproken",
+                              None) for plan in plans_of(case)[:limit]]
+    entries += timeline_from_other_areas(case.id, limit)
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
@@ -95,7 +158,7 @@ def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, in
     status_changes = db.session.query(CaseStatusChange).filter_by(case_id=case.id) \
         .order_by(CaseStatusChange.changed_at.desc()).all()
     account = current_account()
-    return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_EDIT, case),
+    return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_DIRECT, case),
                        status_changes=status_changes, phases=list(Phase), **forms), status
 
 
@@ -131,7 +194,7 @@ def _apply(case: Case, form, fallback: str, action) -> bool:  # noqa: ANN001
 
 
 @blueprint.route("/<int:case_id>/fase", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def move_phase(target: Case, case_id: int) -> ViewResult:
     form = PhaseForm()
     if form.validate() and _apply(target, form, "phase", lambda: operations.move_phase(
@@ -143,7 +206,7 @@ def move_phase(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/ave", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def change_ave(target: Case, case_id: int) -> ViewResult:
     form = AveForm()
     if form.validate() and _apply(target, form, "ave_level", lambda: operations.change_ave_level(
@@ -155,7 +218,7 @@ def change_ave(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/afsluiten", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def close(target: Case, case_id: int) -> ViewResult:
     form = CloseForm()
     if form.validate() and _apply(target, form, "closure_reason", lambda: operations.close_case(
@@ -168,7 +231,7 @@ def close(target: Case, case_id: int) -> ViewResult:
 
 
 @blueprint.route("/<int:case_id>/heropenen", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def reopen(target: Case, case_id: int) -> ViewResult:
     form = ReopenForm()
     if form.validate() and _apply(target, form, "reason", lambda: operations.reopen_case(
@@ -176,3 +239,14 @@ def reopen(target: Case, case_id: int) -> ViewResult:
         flash("De casus is heropend.")
         return redirect(url_for(".track", case_id=target.id))
     return _track_page(target, 422, reopen_form=form)
+
+
+@blueprint.route("/<int:case_id>/gezinslabel", methods=["POST"])
+@requires(Permission.CASE_DIRECT, load=load_case)
+def family_label(target: Case, case_id: int) -> ViewResult:
+    form = FamilyLabelForm()
+    if form.validate() and _apply(target, form, "family_label", lambda: operations.set_family_label(
+            target, form.family_label.data, by=current_account(), expected_version=form.version.data)):
+        flash("Het gezinslabel is opgeslagen.")
+        return redirect(url_for(".detail", case_id=target.id))
+    return _overview(target, 422, label_form=form)

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
-from ..security.policy import Permission, current_account, requires
+from flask import Blueprint
+
+from ..security.policy import Permission, requires
 
 blueprint = Blueprint("home", __name__)
 
@@ -23,5 +24,6 @@ START_LINKS = [
 @blueprint.route("/")
 @requires(Permission.SIGNED_IN)
 def index() -> str:
-    return render_template("home/index.html", account=current_account(), start_links=START_LINKS,
-                           view_functions=current_app.view_functions)
+    # The start page says what needs the user today; the worklist area gathers it.
+    from ..worklist.views import start_page
+    return start_page()

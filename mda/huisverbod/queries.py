@@ -263,3 +263,78 @@ STATE_LABELS = {
     "upcoming": ("Gepland", "text-bg-info"),
     "unplanned": ("Nog niet gepland", "text-bg-warning"),
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines for the start page
+
+@dataclass(frozen=True)
+class OrderDeadline:
+    """One legal deadline of a running order: what it is, when, and whether it has passed."""
+
+    ban: HouseBan
+    code: str        # reachability | extension_decision | expiry
+    label: str       # short Dutch text, no personal data
+    due_at: datetime
+    overdue: bool
+
+
+def deadlines_within(user: User, window: timedelta = deadlines.URGENT_WINDOW,
+                     now: datetime | None = None) -> list[OrderDeadline]:
+    """The deadlines of the orders the user answers for (``running_orders_for``: the coordinator
+    of the case, the team lead for all) that passed or fall within ``window``: the removed
+    person's reachability (24 hours), the decision on extension, and the end of the order."""
+    now = now or utcnow()
+    found = []
+    for row in running_orders_for(user, now):
+        ban = row.ban
+        d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+        candidates = [("expiry", "Huisverbod loopt af", ban.ends_at)]
+        if ban.reachability_stated_at is None:
+            candidates.append(("reachability", "Bereikbaarheid uithuisgeplaatste opgeven (24 uur)",
+                               d.reachability_due))
+        if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+            candidates.append(("extension_decision", "Besluit verlenging huisverbod", d.extension_decision_due))
+        for code, label, due_at in candidates:
+            if due_at - now <= window:
+                found.append(OrderDeadline(ban, code, label, due_at, due_at <= now))
+    return sorted(found, key=lambda item: (item.due_at, item.ban.id))
+
+
+def case_signals(case_ids: list[int], for_user: User | None = None,
+                 now: datetime | None = None) -> dict[int, list["CaseSignal"]]:
+    """The caseload's and case file's view of running orders (``mda.cases.signals``): the alert texts
+    of ``alerts_for_cases`` and, per order, its nearest open legal deadline with what it is. With
+    ``for_user`` only the cases that user coordinates (or all, for a team lead), as the alerts."""
+    from ..cases.signals import CaseSignal
+    now = now or utcnow()
+    signals: dict[int, list[CaseSignal]] = {}
+    for case_id, texts in alerts_for_cases(case_ids, for_user=for_user, now=now).items():
+        signals.setdefault(case_id, []).extend(CaseSignal(alert=text) for text in texts)
+    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(case_ids))
+    if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
+        query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
+    for ban in db.session.scalars(query):
+        d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+        candidates = [(ban.ends_at, "Einde huisverbod")]
+        if ban.reachability_stated_at is None:
+            candidates.append((d.reachability_due, "Bereikbaarheid uithuisgeplaatste"))
+        if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+            candidates.append((d.extension_decision_due, "Besluit verlenging huisverbod"))
+        moment, label = min(candidates)
+        signals.setdefault(ban.case_id, []).append(
+            CaseSignal(due=moment.astimezone(AMSTERDAM).date(), deadline=label))
+    return signals
+
+
+def timeline_entries(case_id: int, limit: int) -> list["TimelineEntry"]:
+    """The newest events of the case's orders, for the case overview (``mda.cases.signals``)."""
+    from ..cases.signals import TimelineEntry
+    from .models import HouseBanEvent
+    events = db.session.scalars(
+        select(HouseBanEvent).join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
+        .where(HouseBan.case_id == case_id).order_by(HouseBanEvent.occurred_at.desc(), HouseBanEvent.id.desc())
+        .limit(limit))
+    return [TimelineEntry(event.occurred_at, "Huisverbod", event.kind.label,
+                          event.recorded_by.display_name if event.recorded_by is not None else None)
+            for event in events]

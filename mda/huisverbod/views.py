@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
-from ..audit.trail import record
+from ..audit.trail import record, record_many
 from ..cases.models import Case
 from ..cases.queries import load_case, persons_of
 from ..cases.tabs import render_case
@@ -50,7 +50,12 @@ View = Response | str | tuple[str, int]
 @requires(Permission.HOUSE_BANS_OVERVIEW)
 def overview() -> str:
     operations.expire_due_orders()
-    rows = running_orders_for(current_account())
+    account = current_account()
+    rows = running_orders_for(account)
+    # The overview shows each case's family label: a read of personal data of every case listed.
+    record_many(AuditAction.READ, [(row.ban.case_id, "case", row.ban.case_id)
+                                   for row in {row.ban.case_id: row for row in rows}.values()],
+                by=account, detail="huisverbodenoverzicht")
     return render_template("huisverbod/overview.html", rows=rows, urgent=[row for row in rows if row.urgent],
                            format_local=deadlines.format_local)
 
@@ -192,7 +197,7 @@ def _case_page(case: Case, status: int = 200, *, submitted: tuple[int, str, Flas
     account = current_account()
     now = utcnow()
     bans = orders_of_case(case)
-    can_edit = may(account, Permission.CASE_EDIT, case)
+    can_edit = may(account, Permission.CASE_DIRECT, case)  # recording an order is the coordinator's
     orders = []
     for ban in bans:
         forms = []
@@ -273,7 +278,7 @@ def _register(spec: EventForm) -> None:
 
     view.__name__ = spec.endpoint
     blueprint.add_url_rule(f"/casussen/<int:case_id>/huisverboden/<int:ban_id>/{spec.name}", spec.endpoint,
-                           requires(Permission.CASE_EDIT, load=_load_case_of_ban)(view), methods=["POST"])
+                           requires(Permission.CASE_DIRECT, load=_load_case_of_ban)(view), methods=["POST"])
 
 
 for _spec in EVENT_FORMS.values():
@@ -300,7 +305,7 @@ def _impose_form(case: Case, persons: list[Person]) -> ImposeForm:
 
 
 @blueprint.route("/casussen/<int:case_id>/huisverboden/nieuw", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def impose(target: Case, case_id: int) -> View:
     account = current_account()
     persons = persons_of(target)

@@ -27,6 +27,8 @@ def case_scoped_models() -> list[type]:
 def rows_of_cases(model: type, case_ids: Iterable[int]) -> Select[Any]:
     """The rows of ``model`` that belong to the given cases."""
     case_ids = list(case_ids)
+    if model.__tablename__ == "cases":
+        return select(model).where(model.id.in_(case_ids))
     if hasattr(model, "case_id"):
         return select(model).where(model.case_id.in_(case_ids))
     if hasattr(model, "house_ban_id"):

@@ -40,7 +40,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 TOP_LEVEL = {"intake_route", "actie_overleg_on", "partners_present", "reason", "urgency", "violence_forms",
              "municipality", "requesting_team", "current_ave_level", "house_ban_situation", "tried_before",
-             "persons", "submit"}
+             "family_label", "persons", "submit"}
 PERSON_KEYS = {"role", "name", "bsn", "date_of_birth", "address", "phone", "gender"}
 
 
@@ -223,7 +223,7 @@ def check_payload(payload: dict[str, Any]) -> tuple[dict[str, Any], list[dict[st
         value = c.choices(payload, key, key, _codes(enum_class))
         if value is not None:
             fields[key] = value
-    for key in ("reason", "tried_before"):
+    for key in ("reason", "tried_before", "family_label"):
         value = c.text(payload, key, key, limits[key])
         if value is not None:
             fields[key] = value

@@ -65,6 +65,7 @@ class VersionedForm(FlaskForm):
 
 
 class ReferralForm(VersionedForm):
+    family_label = StringField("Gezinslabel", validators=[_too_long(MAX_LENGTH["family_label"])])
     intake_route = SelectField("Instroomroute", choices=[SelectChoice(r.value, r.label) for r in REFERRAL_ROUTES],
                                invalid_choice_message=FROM_LIST)
     actie_overleg_on = DateField("Datum van het Actie-overleg", validators=[Optional()],
@@ -92,7 +93,7 @@ class ReferralForm(VersionedForm):
     def build(cls, referral: Referral | None = None, **kwargs: Any) -> "ReferralForm":
         data = {}
         if referral is not None:
-            data = {"intake_route": referral.intake_route.value, "actie_overleg_on": referral.actie_overleg_on,
+            data = {"family_label": referral.family_label, "intake_route": referral.intake_route.value, "actie_overleg_on": referral.actie_overleg_on,
                     "partners_present": list(referral.partners_present or []), "reason": referral.reason,
                     "urgency": referral.urgency.value, "violence_forms": list(referral.violence_forms or []),
                     "municipality": referral.municipality_id or NONE,
@@ -110,6 +111,7 @@ class ReferralForm(VersionedForm):
     def values(self) -> dict[str, Any]:
         """The declared fields, as the operation takes them."""
         return {
+            "family_label": self.family_label.data,
             "intake_route": self.intake_route.data,
             "actie_overleg_on": self.actie_overleg_on.data,
             "partners_present": self.partners_present.data or [],
@@ -187,6 +189,19 @@ class AcceptForm(VersionedForm):
                    prefix="accepteren", **kwargs)
         form.coordinator.choices = coordinator_choices()
         return form
+
+
+class JoinCaseForm(VersionedForm):
+    """Add the referral to the running case the family is already in; the case id is checked again
+    on the server against what the duplicate check finds."""
+
+    case_id = HiddenField(validators=[DataRequired("Kies de lopende casus.")])
+    note = TextAreaField("Toelichting voor Veilig Thuis (optioneel, zonder namen)",
+                         validators=[_too_long(MAX_LENGTH["decision_reason"])])
+
+    @classmethod
+    def build(cls, referral: Referral, **kwargs: Any) -> "JoinCaseForm":
+        return cls(data={"version": str(referral.version)}, prefix="toevoegen", **kwargs)
 
 
 class DeclineForm(VersionedForm):

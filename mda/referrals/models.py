@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
-from ..cases.models import IntakeRoute
+from ..cases.models import IntakeRoute, validate_family_label
 from ..organisations.models import Organisation
 from ..reference.models import Municipality
 from ..db import Base, UtcDateTime
@@ -81,6 +81,9 @@ class Referral(RowKeyMixin, Base):
         enum_column_type(HouseBanSituation, "house_ban_situation"), default=HouseBanSituation.NONE)
     reason_ciphertext: Mapped[bytes | None] = ciphertext_column()
     reason = EncryptedField()
+    # The label Veilig Thuis gives the family ("Gezin De Vries"); it becomes the case's label.
+    family_label_ciphertext: Mapped[bytes | None] = ciphertext_column()
+    family_label = EncryptedField(validate=validate_family_label)
     tried_before_ciphertext: Mapped[bytes | None] = ciphertext_column()
     tried_before = EncryptedField()
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..accounts.models import Role, User
 from ..audit.models import AuditAction
 from ..audit.trail import record
-from ..cases.models import Case, CaseStatus, IntakeRoute, ViolenceForm
+from ..cases.models import Case, CaseStatus, IntakeRoute, ViolenceForm, validate_family_label
 from ..cases.operations import open_case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
@@ -38,6 +38,7 @@ MAX_LENGTH = {
     "name": 200,
     "address": 300,
     "phone": 40,
+    "family_label": 80,
 }
 
 # The intake routes a referral can come by (crisis is an urgency, not a referral route).
@@ -179,7 +180,8 @@ def _local_team(value: Organisation | None) -> Organisation | None:
 
 
 REFERRAL_FIELDS = ("intake_route", "actie_overleg_on", "partners_present", "reason", "urgency", "violence_forms",
-                   "municipality", "requesting_team", "current_ave_level", "house_ban_situation", "tried_before")
+                   "municipality", "requesting_team", "current_ave_level", "house_ban_situation", "tried_before",
+                   "family_label")
 
 
 def _validated_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +202,9 @@ def _validated_fields(fields: dict[str, Any]) -> dict[str, Any]:
             clean[name] = _enum_list(ActieOverlegPartner, value, name, "Kies de aanwezige partners uit de lijst.")
         elif name in ("reason", "tried_before"):
             clean[name] = _text(value, name)
+        elif name == "family_label":
+            text = _text(value, name)
+            clean[name] = validate_family_label(text) if text else None
         elif name == "urgency":
             clean[name] = _enum(Urgency, value, name, "Kies een urgentie uit de lijst.")
         elif name == "violence_forms":
@@ -517,7 +522,7 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
     previous = previous_case_for(duplicates)
     case = open_case(municipality=referral.municipality, intake_route=referral.intake_route,
                      coordinator=coordinator, by=by, forms=[ViolenceForm(code) for code in referral.violence_forms],
-                     ave_level=level, previous_case=previous)
+                     ave_level=level, previous_case=previous, family_label=referral.family_label)
     for person in persons_of(referral):
         person.case_id = case.id  # the person stays linked to the referral it came in by
         person.refresh_age_band()  # the stored age band is the age on the day the case opened
@@ -530,6 +535,74 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="referral", object_id=referral.id,
            detail="verwijzing geaccepteerd" + (f"; her-melding van casus {previous.id}" if previous else ""))
     return case
+
+
+@dataclass(frozen=True)
+class PersonComparison:
+    """A person of the referral set against the case's client system."""
+
+    person: Person            # on the referral
+    match: Person | None      # the same person in the case (blind index), or None: new to the case
+
+
+def compare_persons(referral: Referral, case: Case) -> list[PersonComparison]:
+    """Each referral person with the case's person it matches (same BSN, or same name and birth
+    date, through the blind index), or None when the case does not know them yet."""
+    case_persons = list(db.session.scalars(select(Person).where(Person.case_id == case.id)))
+    by_bsn = {p.bsn_index: p for p in case_persons if p.bsn_index}
+    by_name_birth = {p.name_birth_index: p for p in case_persons if p.name_birth_index}
+
+    def match(person: Person) -> Person | None:
+        found = by_bsn.get(person.bsn_index) if person.bsn_index else None
+        if found is None and person.name_birth_index:
+            found = by_name_birth.get(person.name_birth_index)
+        return found
+    return [PersonComparison(person, match(person)) for person in persons_of(referral) if person.case_id is None]
+
+
+def join_running_case(referral: Referral, case: Case, *, by: User, note: str | None = None,
+                      expected_version: int | str | None = None) -> list[PersonComparison]:
+    """Add a referral to the open case its family is already in, instead of opening a second case:
+    a new intake event in the case's journal, the persons the case did not know yet added to its
+    client system (those it knew stay on the referral only), the referral accepted into that case."""
+    from ..cases.operations import lock_open
+    from ..journal.models import JournalKind
+    from ..journal.operations import write_journal_entry
+    check_version(referral, expected_version)
+    _check_status(referral, ReferralStatus.SUBMITTED, "toevoegen aan een lopende casus")
+    note = _text(note, "decision_reason")
+    # The case must be one the duplicate check found the family in, and still open.
+    found_in = {d.case.id for d in find_possible_duplicates(referral) if d.case.status == CaseStatus.OPEN}
+    if case.id not in found_in:
+        raise InvalidInput("Deze verwijzing kan alleen worden toegevoegd aan een lopende casus waarin het gezin "
+                           "al bekend is.", field="case_id")
+    lock_open(case)
+    comparisons = compare_persons(referral, case)
+    for comparison in comparisons:
+        if comparison.match is None:
+            comparison.person.case_id = case.id  # stays linked to the referral it came in by
+            db.session.flush()
+            record(AuditAction.TRANSFER, by=by, case_id=case.id, person_id=comparison.person.id,
+                   object_type="person", object_id=comparison.person.id,
+                   detail=f"van verwijzing {referral.id} naar lopende casus")
+    known = sum(1 for c in comparisons if c.match is not None)
+    added = [c.person for c in comparisons if c.match is None]
+    lines = [f"Nieuwe instroom: verwijzing {referral.id} van {referral.organisation.name} "
+             f"({referral.intake_route.label.lower()}, urgentie {referral.urgency.label.lower()}) "
+             f"is aan deze casus toegevoegd in plaats van een tweede casus te openen.",
+             f"{known} {'persoon was' if known == 1 else 'personen waren'} al bekend in de casus."]
+    if added:
+        lines.append("Nieuw in het cliëntsysteem: " + ", ".join(
+            f"{person.name or 'persoon zonder naam'} ({person.role.label.lower()})" for person in added) + ".")
+    if referral.reason:
+        lines.append(f"Reden van de verwijzing: {referral.reason}")
+    write_journal_entry(case, kind=JournalKind.ACTION, occurred_at=utcnow(), body="\n".join(lines), by=by)
+    _decide(referral, ReferralStatus.ACCEPTED, by, note)
+    referral.case_id = case.id
+    db.session.flush()
+    record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="referral", object_id=referral.id,
+           detail="verwijzing toegevoegd aan lopende casus")
+    return comparisons
 
 
 def decline(referral: Referral, *, by: User, reason: str | None,

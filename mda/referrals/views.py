@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
-from ..audit.trail import record
-from ..cases.models import ViolenceForm
+from ..audit.trail import record, record_many
+from ..cases.queries import coordinator_of
+from ..cases.models import Case, CaseStatus, ViolenceForm
 from ..db import db
 from ..forms import show_domain_error
 from ..errors import DomainError, InvalidInput, StaleVersion
@@ -26,7 +27,7 @@ from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, utcnow
 from . import operations
-from .forms import (AcceptForm, DeclineForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
+from .forms import (AcceptForm, DeclineForm, JoinCaseForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
                     SubmitForm)
 from .models import ActieOverlegPartner, Referral, ReferralStatus
 
@@ -100,7 +101,11 @@ def _visible_persons(referral: Referral) -> list[Person]:
 @requires(Permission.REFERRAL_CREATE)
 def index() -> str:
     account = current_account()
-    return render_template("referrals/index.html", referrals=operations.referrals_of(account.organisation_id))
+    referrals = operations.referrals_of(account.organisation_id)
+    # The list shows the family label Veilig Thuis gave each referral: audited per referral, in one statement.
+    record_many(AuditAction.READ, [(None, "referral", referral.id) for referral in referrals if referral.family_label],
+                by=account, detail="verwijzingenlijst")
+    return render_template("referrals/index.html", referrals=referrals)
 
 
 @blueprint.route("/verwijzingen/nieuw", methods=["GET", "POST"])
@@ -127,7 +132,9 @@ def detail(target: Referral, referral_id: int) -> str:
         abort(404)  # a draft is not shared with anyone outside its organisation yet
     persons = _visible_persons(target)
     _audit_person_reads(target, persons, account)
-    return render_template("referrals/detail.html", referral=target, persons=persons,
+    # After acceptance Veilig Thuis learns who coordinates, for a warm handover; never the case file.
+    coordinator = coordinator_of(target.case_id) if target.status == ReferralStatus.ACCEPTED else None
+    return render_template("referrals/detail.html", referral=target, persons=persons, coordinator=coordinator,
                            may_edit=may(account, Permission.REFERRAL_EDIT, target),
                            may_triage=may(account, Permission.REFERRAL_TRIAGE, target))
 
@@ -272,9 +279,15 @@ def _render_triage(referral: Referral, status: int = 200, **forms: Any) -> tuple
                    object_type="person", object_id=duplicate.match.id, detail="mogelijke dubbele registratie")
     forms.setdefault("accept_form", AcceptForm.build(referral, formdata=None))
     forms.setdefault("decline_form", DeclineForm.build(referral, formdata=None))
+    forms.setdefault("join_form", JoinCaseForm.build(referral, formdata=None))
     forms.setdefault("redirect_form", RedirectForm.build(referral, formdata=None))
+    # The open cases the family is already in, each with the referral's persons compared to its own.
+    running = {d.case.id: d.case for d in duplicates
+               if d.case.status == CaseStatus.OPEN and may(account, Permission.CASE_VIEW, d.case)}
+    comparisons = {case_id: operations.compare_persons(referral, case) for case_id, case in running.items()}
     return render_template(
         "referrals/triage_detail.html", referral=referral, persons=persons, duplicates=duplicates,
+        running_cases=list(running.values()), comparisons=comparisons,
         her_melding=operations.previous_case_for(duplicates),
         may_view_case=lambda case: may(account, Permission.CASE_VIEW, case),
         waiting_time=waiting_time, **forms), status
@@ -340,3 +353,18 @@ def redirect_referral(target: Referral, referral_id: int) -> View:
 
 # Consultation questions and API-key administration add their routes to this blueprint.
 from . import consultation_views, token_views  # noqa: E402,F401
+
+
+@blueprint.route("/triage/<int:referral_id>/toevoegen", methods=["POST"])
+@requires(Permission.REFERRAL_TRIAGE, load=load_referral)
+def join_case(target: Referral, referral_id: int) -> View:
+    form = JoinCaseForm.build(target)
+    case = db.session.get(Case, int(form.case_id.data)) if (form.case_id.data or "").isdigit() else None
+
+    def join() -> None:
+        if case is None or not may(current_account(), Permission.CASE_VIEW, case):
+            raise InvalidInput("Kies een lopende casus waarin het gezin al bekend is.", field="case_id")
+        operations.join_running_case(target, case, by=current_account(), note=form.note.data,
+                                     expected_version=form.version.data)
+    return _decide(target, form, "join_form", join,
+                   "De verwijzing is toegevoegd aan de lopende casus; de instroom staat in het journaal.")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import exists, select
+from typing import Any
 
-from ..cases.models import Case
+from sqlalchemy import exists, func, select
+
+from ..cases.models import Case, CaseStatus
 from ..cases.rules import CaseEvidence
 from ..db import db
 from .models import Assessment, AssessmentKind, SafetyPlan
@@ -44,3 +46,16 @@ def plans_of(case: Case) -> list[SafetyPlan]:
 def assessments_of(case: Case) -> list[Assessment]:
     return list(db.session.scalars(select(Assessment).where(Assessment.case_id == case.id)
                                    .order_by(Assessment.assessed_on.desc(), Assessment.id.desc())))
+
+
+def plans_due_for_review(case_ids: Any, review_by: date) -> list[tuple[Case, SafetyPlan]]:
+    """The newest plan of each open case among ``case_ids`` (a SELECT) whose evaluation date is on
+    or before ``review_by``: past its evaluation, or nearly there. Earliest evaluation first."""
+    newest = (select(SafetyPlan.case_id, func.max(SafetyPlan.version_number).label("number"))
+              .where(SafetyPlan.case_id.in_(case_ids)).group_by(SafetyPlan.case_id).subquery())
+    rows = db.session.execute(
+        select(Case, SafetyPlan).join(SafetyPlan, SafetyPlan.case_id == Case.id)
+        .join(newest, (newest.c.case_id == SafetyPlan.case_id) & (newest.c.number == SafetyPlan.version_number))
+        .where(Case.status == CaseStatus.OPEN, SafetyPlan.review_on <= review_by)
+        .order_by(SafetyPlan.review_on, Case.id)).all()
+    return [(case, plan) for case, plan in rows]

@@ -39,7 +39,8 @@ def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     day = today()
     return render_case("safety/index.html", case, "safety.index", plans=plans_of(case), current=current_plan(case, day),
                        assessments=assessments_of(case), day=day,
-                       may_edit=may(current_account(), Permission.CASE_EDIT, case), **forms), status
+                       may_edit=may(current_account(), Permission.CASE_EDIT, case),
+                       may_plan=may(current_account(), Permission.CASE_DIRECT, case), **forms), status
 
 
 @blueprint.route("/")
@@ -49,7 +50,7 @@ def index(target: Case, case_id: int) -> tuple[str, int]:
 
 
 @blueprint.route("/plannen", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)  # one family, one plan, one regisseur
 def create_plan(target: Case, case_id: int) -> Response | tuple[str, int]:
     form = SafetyPlanForm()
 

@@ -98,3 +98,21 @@ class EncryptedField:
         text = field_cipher().decrypt(token, self.context(obj))
         setattr(obj, self.column_attribute, field_cipher().encrypt(text, self.context(obj)))
         return True
+
+
+def decrypt_stored(model: type, field_name: str, token: bytes | None, row_uuid: object) -> str | None:
+    """The plaintext of one stored value read as a plain column (no ORM object)."""
+    return stored_decryptor(model, field_name)(token, row_uuid)
+
+
+def stored_decryptor(model: type, field_name: str) -> Callable[[bytes | None, object], str | None]:
+    """A decrypter of one field's stored values read as plain columns, for reads that go over many
+    rows and need one or two fields of each (the search of a permitted set): the cipher and the
+    context prefix are looked up once, not per row."""
+    cipher = field_cipher()
+    prefix = f"{model.__tablename__}|{field_name}|"
+    assert FieldCipher.context(model.__tablename__, field_name, "x") == f"{prefix}x".encode()
+
+    def decrypt(token: bytes | None, row_uuid: object) -> str | None:
+        return None if token is None else cipher.decrypt(token, f"{prefix}{row_uuid}".encode())
+    return decrypt

@@ -14,7 +14,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from ..accounts.models import Role, User
 from ..cases.models import Case
@@ -29,7 +29,8 @@ class Permission(str, enum.Enum):
     CASELOAD_OWN = "caseload:own"            # the list of one's own cases
     CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
     CASE_VIEW = "case:view"                  # a case file and its personal data
-    CASE_EDIT = "case:edit"                  # journal, plans, assessments, phase, AVE
+    CASE_EDIT = "case:edit"                  # journal, tasks, assessments: every member of the case
+    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
     REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
@@ -42,23 +43,25 @@ class Permission(str, enum.Enum):
     AUDIT_VIEW = "audit:view"
     USERS_MANAGE = "users:manage"
     REFERENCE_MANAGE = "reference:manage"
+    SEARCH = "search"                        # the search box: within what the user may see
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM,
-                                 P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW}),
+    Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_DIRECT,
+                                 P.CASE_MANAGE_TEAM,
+                                 P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW, P.SEARCH}),
     Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
                                P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.CONSULTATION_RECORD,
-                               P.HOUSE_BANS_OVERVIEW}),
-    Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT}),
-    Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_EDIT, P.REFERRAL_VIEW}),
+                               P.HOUSE_BANS_OVERVIEW, P.SEARCH}),
+    Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.SEARCH}),
+    Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_EDIT, P.REFERRAL_VIEW, P.SEARCH}),
     Role.STEERING: frozenset({P.SIGNED_IN, P.METRICS_VIEW}),
     Role.ADMIN: frozenset({P.SIGNED_IN, P.USERS_MANAGE, P.REFERENCE_MANAGE, P.API_TOKENS_MANAGE}),
     Role.PRIVACY_OFFICER: frozenset({P.SIGNED_IN, P.AUDIT_VIEW}),
 }
 
-CASE_PERMISSIONS = frozenset({P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM})
+CASE_PERMISSIONS = frozenset({P.CASE_VIEW, P.CASE_EDIT, P.CASE_DIRECT, P.CASE_MANAGE_TEAM})
 
 
 def role_grants(user: User, permission: Permission) -> bool:
@@ -100,6 +103,8 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
         return False
     if membership.team_role == TeamRole.COORDINATOR:
         return user.has_role(Role.COORDINATOR)
+    # Casusregie stays with the coordinator: a seconded expert adds journal entries, tasks and
+    # assessments in their field and sees the rest.
     return user.has_role(Role.EXPERT) and permission in (P.CASE_VIEW, P.CASE_EDIT)
 
 
@@ -114,6 +119,35 @@ def _may_on_referral(user: User, permission: Permission, referral: Referral) -> 
     if permission == P.REFERRAL_EDIT:
         return own and referral.status == ReferralStatus.DRAFT
     return own and permission == P.REFERRAL_VIEW
+
+
+def viewable_case_ids(user: User | None) -> Any:
+    """A SELECT of the ids of every case ``may(user, CASE_VIEW, case)`` allows, for reads over many
+    cases (search). The same rules as ``_may_on_case``: the team lead every case; otherwise a running
+    membership, as coordinator with the coordinator role or as expert with the expert role."""
+    if user is None or not role_grants(user, P.CASE_VIEW):
+        return select(Case.id).where(false())
+    if user.has_role(Role.TEAM_LEAD):
+        return select(Case.id)
+    day = today()
+    allowed_roles = [team_role for team_role, role in ((TeamRole.COORDINATOR, Role.COORDINATOR),
+                                                       (TeamRole.EXPERT, Role.EXPERT)) if user.has_role(role)]
+    return select(TeamMembership.case_id).where(
+        TeamMembership.user_id == user.id, TeamMembership.team_role.in_(allowed_roles),
+        TeamMembership.started_on <= day,
+        (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
+
+
+def viewable_referral_ids(user: User | None) -> Any:
+    """A SELECT of the ids of every referral ``may(user, REFERRAL_VIEW, referral)`` allows."""
+    if user is None or not role_grants(user, P.REFERRAL_VIEW):
+        return select(Referral.id).where(false())
+    conditions = []
+    if user.has_role(Role.TEAM_LEAD):
+        conditions.append(Referral.status != ReferralStatus.DRAFT)
+    if user.has_role(Role.VT_REFERRER) and user.organisation_id is not None:
+        conditions.append(Referral.organisation_id == user.organisation_id)
+    return select(Referral.id).where(or_(*conditions) if conditions else false())
 
 
 def current_account() -> User | None:

@@ -34,6 +34,11 @@ def change_coordinator(case: Case, new_coordinator: User, *, by: User, on: date 
     on = on or today()
     running = current_coordinator(case)
     if running is not None:
+        # A handover, not a first appointment: it needs a current safety plan, as closing does.
+        from ..cases.rules import check_handover
+        from ..safety.queries import current_plan
+        if running.user_id != new_coordinator.id:
+            check_handover(current_plan(case, on) is not None)
         if running.user_id == new_coordinator.id:
             raise InvalidTransition("Deze medewerker is al de coördinator van de casus.", field="coordinator")
         running.ended_on = on

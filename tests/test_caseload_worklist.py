@@ -1,0 +1,123 @@
+"""The caseload as a worklist: each deadline says what it is, columns sort from their headers, the
+coordinator column only where it tells something, and "Alle casussen" as a visible switch. And the
+layering: the case core does not import the huisverbod area, the audit trail not the case model."""
+from __future__ import annotations
+
+import ast
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from mda.accounts.models import Role
+from mda.db import db
+from mda.journal.operations import add_task
+from mda.safety.operations import agree_safety_plan
+from mda.timeutil import today
+from tests import factories as make
+from tests.test_worklist import _ban
+
+ROOT = Path(__file__).resolve().parents[1] / "mda"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            names.add((node.module or "") + ":" + ",".join(alias.name for alias in node.names))
+    return names
+
+
+def test_case_core_does_not_import_huisverbod_and_audit_queries_not_case() -> None:
+    for name in ("views.py", "queries.py", "models.py", "operations.py"):
+        assert not any("huisverbod" in imported for imported in _imports(ROOT / "cases" / name)), name
+    assert not any("cases" in imported for imported in _imports(ROOT / "audit" / "queries.py"))
+
+
+def test_deadlines_say_what_they_are(app: Flask) -> None:
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        with_task = make.case(coordinator)
+        add_task(with_task, description="Huisbezoek plannen", owner=coordinator, due_on=today() + timedelta(days=2),
+                 by=coordinator)
+        agree_safety_plan(with_task, agreed_on=today(), review_on=today() + timedelta(days=30), agreements="A",
+                          agreed_by="Gezin", by=coordinator)
+        with_plan = make.case(coordinator)
+        agree_safety_plan(with_plan, agreed_on=today(), review_on=today() + timedelta(days=5), agreements="A",
+                          agreed_by="Gezin", by=coordinator)
+        with_ban = make.case(coordinator)
+        agree_safety_plan(with_ban, agreed_on=today(), review_on=today() + timedelta(days=40), agreements="A",
+                          agreed_by="Gezin", by=coordinator)
+        ban = _ban(with_ban, coordinator, imposed_days_ago=2)
+        ban.reachability_stated_at = ban.imposed_at
+        db.session.commit()
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get("/casussen/").get_data(as_text=True)
+    assert "Taak: Huisbezoek plannen" in page
+    assert "Evaluatie veiligheidsplan" in page
+    assert "Besluit verlenging huisverbod" in page
+    # One coordinator on every case: the column would only repeat the user's own name.
+    assert "sorteer=coordinator" not in page
+    # Headers sort: the active one is marked, and clicking it again turns the order round.
+    assert 'aria-sort="ascending"' in page and "sorteer=deadline&amp;aflopend=y" in page
+    assert "sorteer=casus" in page
+    descending = client.get("/casussen/?sorteer=casus&aflopend=y").get_data(as_text=True)
+    assert 'aria-sort="descending"' in descending
+
+
+def test_team_lead_switches_to_all_cases_and_sees_the_coordinator(app: Flask) -> None:
+    with app.app_context():
+        lead = make.user(Role.COORDINATOR, Role.TEAM_LEAD)
+        other = make.user(Role.COORDINATOR)
+        other.display_name = "Olga Anderecoördinator"
+        make.case(other)
+        db.session.commit()
+    client = app.test_client()
+    make.login(client, lead)
+    own = client.get("/casussen/").get_data(as_text=True)
+    assert 'href="/casussen/?alle=y">Alle casussen</a>' in own and 'type="checkbox" name="alle"' not in own
+    everything = client.get("/casussen/?alle=y").get_data(as_text=True)
+    assert "Olga Anderecoördinator" in everything and "sorteer=coordinator" in everything
+    assert 'name="alle" value="y"' in everything  # the filter keeps the switch
+
+
+def test_case_overview_is_a_dashboard(app: Flask) -> None:
+    from datetime import datetime, timezone
+
+    from mda.cases.operations import change_ave_level
+    from mda.huisverbod.models import HouseBanEvent, HouseBanEventKind
+    from mda.journal.models import JournalKind
+    from mda.journal.operations import write_journal_entry
+    from mda.people.models import PersonRole
+    from mda.people.operations import add_person
+    from mda.timeutil import utcnow
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        add_person(case, role=PersonRole.CHILD, by=coordinator, name="Kim Dashboardkind")
+        add_task(case, description="Schoolgesprek voorbereiden", owner=coordinator,
+                 due_on=today() + timedelta(days=3), by=coordinator)
+        agree_safety_plan(case, agreed_on=today(), review_on=today() + timedelta(days=14), agreements="A",
+                          agreed_by="Gezin", by=coordinator)
+        write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, occurred_at=utcnow() - timedelta(hours=5),
+                            body="Huisbezoek", by=coordinator)
+        change_ave_level(case, 4, by=coordinator, reason="Politie betrokken")
+        ban = _ban(case, coordinator, imposed_days_ago=1)
+        db.session.add(HouseBanEvent(house_ban_id=ban.id, kind=HouseBanEventKind.IMPOSED,
+                                     occurred_at=datetime.now(timezone.utc) - timedelta(minutes=1),
+                                     recorded_by_id=coordinator.id))
+        db.session.commit()
+        case_id = case.id
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    for expected in ("Kim Dashboardkind", "Kind", "Schoolgesprek voorbereiden", "Taak: Schoolgesprek voorbereiden",
+                     "Evaluatie veiligheidsplan", "Laatste contact met het gezin", "Recent gebeurd",
+                     "Huisverbod opgelegd", "AVE 3 naar 4", "Versie 1 afgesproken", "Contact met het gezin",
+                     "Coördinator (vaste contactpersoon)"):
+        assert expected in page, expected
+    recent = page[page.index("Recent gebeurd"):]
+    # Newest first: the order was imposed a minute ago, the contact five hours ago.
+    assert recent.index("Huisverbod opgelegd") < recent.index("Contact met het gezin")
+    assert f'href="/casussen/{case_id}/journaal"' in recent

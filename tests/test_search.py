@@ -1,0 +1,200 @@
+"""Search as each role over permitted and forbidden cases: never a forbidden hit, the ways people
+type a name found, nothing of the search text stored or logged, and the search audited."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from mda.accounts.models import Role, User
+from mda.audit.models import AuditAction, AuditEvent
+from mda.db import db
+from mda.organisations.models import OrganisationKind
+from mda.people.models import PersonRole
+from mda.people.operations import add_person
+from mda.referrals.models import Referral, ReferralStatus
+from mda.referrals.operations import add_referral_person, save_draft, submit
+from mda.search.queries import normalise_text, parse, search
+from mda.teams.models import TeamMembership, TeamPhase
+from mda.teams.operations import add_expert
+from tests import factories as make
+from tests.test_encryption_at_rest import _raw_database_text
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    own_id: int
+    own_reference: str
+    foreign_id: int
+    foreign_reference: str
+    referral_id: int
+
+
+@pytest.fixture
+def world(app: Flask) -> Iterator[World]:
+    with app.app_context():
+        team = make.organisation(OrganisationKind.MDA_TEAM)
+        vt_org = make.organisation(OrganisationKind.VEILIG_THUIS)
+        users = {
+            "coordinator": make.user(Role.COORDINATOR, org=team),
+            "team_lead": make.user(Role.COORDINATOR, Role.TEAM_LEAD, org=team),
+            "expert": make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE)),
+            "former_expert": make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE)),
+            "vt_referrer": make.user(Role.VT_REFERRER, org=vt_org),
+            "steering": make.user(Role.STEERING),
+        }
+        other = make.user(Role.COORDINATOR, org=team)
+        own = make.case(users["coordinator"])
+        own.family_label = "Gezin De Vries"
+        add_person(own, role=PersonRole.UNDERGOING_VIOLENCE, by=users["coordinator"], name="Anna D’Souza",
+                   bsn=make.BSN_A, date_of_birth=date(1990, 5, 1))
+        add_person(own, role=PersonRole.USING_VIOLENCE, by=users["coordinator"], name="Jürgen van der Berg")
+        add_expert(own, users["expert"], discipline_code="judicial", team_phase=TeamPhase.BASISTEAM,
+                   by=users["coordinator"])
+        add_expert(own, users["former_expert"], discipline_code="judicial", team_phase=TeamPhase.BASISTEAM,
+                   by=users["coordinator"], on=date(2020, 1, 1))
+        membership = db.session.scalars(select(TeamMembership).where(
+            TeamMembership.user_id == users["former_expert"].id)).one()
+        membership.ended_on = date(2020, 2, 1)
+        # The foreign case looks like the own one on purpose: a leak would be found by every variant.
+        foreign = make.case(other)
+        foreign.family_label = "Gezin De Vries Vreemd"
+        add_person(foreign, role=PersonRole.UNDERGOING_VIOLENCE, by=other, name="Anna Dsouza Vreemd",
+                   bsn=make.BSN_B, date_of_birth=date(1990, 5, 1))
+        add_person(foreign, role=PersonRole.CHILD, by=other, name="Jurgen Vreemd")
+        referral = save_draft(None, by=users["vt_referrer"], family_label="Gezin Verwezen",
+                              reason="Regie nodig.", municipality=make.municipality("Venlo"), current_ave_level=3,
+                              intake_route="huisverbod", violence_forms=["partner_violence"])
+        add_referral_person(referral, by=users["vt_referrer"], role="undergoing_violence", name="Rosa Verwezen",
+                            bsn=make.BSN_C)
+        submit(referral, by=users["vt_referrer"])
+        db.session.commit()
+        yield World(users, own.id, own.reference, foreign.id, foreign.reference, referral.id)
+
+
+def _found(app: Flask, world: World, role: str, text: str) -> tuple[set[int], set[int]]:
+    with app.app_context():
+        outcome = search(db.session.get(User, world.users[role].id), text)
+        return ({hit.case.id for hit in outcome.hits if hit.case},
+                {hit.referral.id for hit in outcome.hits if hit.referral})
+
+
+VARIANTS = ["anna", "ANNA d'souza", "d’souza", "D`Souza", "  anna    dsouza ", "souz", "Jurgen", "jürgen VAN der",
+            "van der berg", "de vries", "GEZIN  de vries", "Anna D'Souza 01-05-1990", "anna 1-5-1990",
+            "dsouza 1990-05-01"]
+
+
+@pytest.mark.parametrize("text", VARIANTS)
+def test_coordinator_finds_own_case_by_every_variant_and_never_the_foreign(app: Flask, world: World,
+                                                                           text: str) -> None:
+    cases, referrals = _found(app, world, "coordinator", text)
+    assert cases == {world.own_id} and referrals == set()
+
+
+@pytest.mark.parametrize("text_of", [lambda w: w.own_reference, lambda w: w.own_reference.lower().replace("-", " "),
+                                     lambda w: w.own_reference.removeprefix("MDA-"), lambda w: make.BSN_A,
+                                     lambda w: f"{make.BSN_A[:3]} {make.BSN_A[3:6]} {make.BSN_A[6:]}"])
+def test_exact_searches_by_case_number_and_bsn(app: Flask, world: World, text_of) -> None:  # noqa: ANN001
+    assert _found(app, world, "coordinator", text_of(world)) == ({world.own_id}, set())
+
+
+@pytest.mark.parametrize("text", ["anna 02-05-1990", "Pietersen", "31-02-1990 anna", "x"])
+def test_no_hit_for_other_date_name_or_invalid_input(app: Flask, world: World, text: str) -> None:
+    assert _found(app, world, "coordinator", text) == (set(), set())
+
+
+def test_forbidden_case_number_and_bsn_give_nothing(app: Flask, world: World) -> None:
+    for role in ("coordinator", "expert"):
+        assert _found(app, world, role, world.foreign_reference) == (set(), set())
+        assert _found(app, world, role, make.BSN_B) == (set(), set())
+        assert _found(app, world, role, make.BSN_C) == (set(), set())
+
+
+def test_each_role_within_its_own_reach(app: Flask, world: World) -> None:
+    assert _found(app, world, "expert", "anna") == ({world.own_id}, set())
+    assert _found(app, world, "former_expert", "anna") == (set(), set())
+    assert _found(app, world, "former_expert", world.own_reference) == (set(), set())
+    assert _found(app, world, "team_lead", "anna") == ({world.own_id, world.foreign_id}, set())
+    assert _found(app, world, "team_lead", "verwezen") == (set(), {world.referral_id})
+    assert _found(app, world, "team_lead", make.BSN_C) == (set(), {world.referral_id})
+    assert _found(app, world, "vt_referrer", "gezin verwezen") == (set(), {world.referral_id})
+    assert _found(app, world, "vt_referrer", "rosa") == (set(), {world.referral_id})
+    assert _found(app, world, "vt_referrer", "anna") == (set(), set())
+    assert _found(app, world, "vt_referrer", world.own_reference) == (set(), set())
+    assert _found(app, world, "steering", "anna") == (set(), set())
+
+
+def test_normalisation_and_parsing() -> None:
+    assert normalise_text("  D’Souza-Van  DÈR ") == "dsouza van der"
+    assert parse("MDA-2026-12").reference == "MDA-2026-0012"
+    assert parse("12345678").bsn == "012345678"
+    assert parse("Jan 05-13-1990").kind == "invalid"
+    assert parse("01-05-1990").kind == "invalid"  # a date alone finds nobody
+
+
+def _client(app: Flask, user: User) -> FlaskClient:
+    client = app.test_client()
+    make.login(client, user)
+    return client
+
+
+def test_web_search_is_a_post_audited_without_its_text(app: Flask, world: World, caplog) -> None:  # noqa: ANN001
+    client = _client(app, world.users["coordinator"])
+    with app.app_context():
+        before = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    caplog.set_level(logging.DEBUG)
+    page = client.post("/zoeken", data={"q": "Zzzoekmarker"}).get_data(as_text=True)
+    assert "0 treffers" in page
+    response = client.post("/zoeken", data={"q": "d’souza"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and world.own_reference in text and "Gezin De Vries" in text
+    assert "Vreemd" not in text and world.foreign_reference not in text
+    assert "Zzzoekmarker" not in caplog.text and "souza" not in caplog.text.lower()
+    assert "Zzzoekmarker" not in _raw_database_text(app)
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
+        searches = [e for e in events if e.action == AuditAction.SEARCH]
+        assert [e.detail for e in searches] == ["zoeken op naam of gezinslabel: 0 treffers",
+                                                "zoeken op naam of gezinslabel: 1 treffer"]
+        assert [(e.case_id, e.detail) for e in events if e.action == AuditAction.READ] == \
+            [(world.own_id, "zoekresultaat")]
+    # A GET shows the empty form and never searches: text in a URL is not read.
+    get = client.get("/zoeken?q=anna").get_data(as_text=True)
+    assert "treffer" not in get and world.own_reference not in get
+
+
+def test_search_needs_a_csrf_token_where_csrf_is_on(app: Flask, world: World) -> None:
+    client = _client(app, world.users["coordinator"])
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/zoeken", data={"q": "anna"})
+        assert response.status_code == 400
+        assert world.own_reference not in response.get_data(as_text=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_steering_and_admin_may_not_search(app: Flask, world: World) -> None:
+    client = _client(app, world.users["steering"])
+    assert client.post("/zoeken", data={"q": "anna"}).status_code == 403
+    assert 'id="kopzoek"' not in client.get("/").get_data(as_text=True)
+
+
+def test_more_than_a_page_of_hits_asks_to_refine(app: Flask, world: World) -> None:
+    from mda.search.queries import MAX_HITS
+    with app.app_context():
+        coordinator = db.session.get(User, world.users["coordinator"].id)
+        for _ in range(MAX_HITS + 2):
+            make.case(coordinator).family_label = "Gezin Veelvoud"
+        db.session.commit()
+        outcome = search(db.session.get(User, world.users["team_lead"].id), "veelvoud")
+        assert len(outcome.hits) == MAX_HITS and outcome.more
+        references = [hit.case.reference for hit in outcome.hits]
+        assert references == sorted(references)
