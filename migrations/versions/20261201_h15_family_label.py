@@ -7,7 +7,7 @@
   accepted referral so a warm handover can start (staff business contact, not client data).
 
 Revision ID: h15_1
-Revises: 0007
+Revises: h13b_2
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision = 'h15_1'
-down_revision = '0007'
+down_revision = 'h13b_2'
 branch_labels = None
 depends_on = None
 
