@@ -216,6 +216,7 @@ ROUTES: dict[str, list[Route]] = {
     "documents.download": case_routes("GET", "/documenten/{w.own_attachment_id}/downloaden", CASE_READERS),
     "documents.replace_document": case_routes("POST", "/documenten/{w.own_attachment_id}/vervangen", CASE_EDITORS),
     "documents.delete_document": case_routes("POST", "/documenten/{w.own_attachment_id}/verwijderen", CASE_EDITORS),
+    "documents.summary": case_routes("GET", "/overdracht.pdf", CASE_READERS, only("team_lead")),
     # Huisverboden: the deadlines view for coordinators and the team lead; the case tab for whoever
     # may see the case; imposing and every event form only for members who may edit it.
     "huisverbod.overview": [Route("GET", lambda w: "/huisverboden", only("coordinator", "team_lead"))],

@@ -29,6 +29,7 @@ from .models import Attachment, AttachmentKind
 from .operations import Link, delete, max_bytes, record_download, replace, upload
 from .queries import attachment_of, document_of, documents_of, link_choices, link_label, person_choices, resolve_link
 from .storage import DocumentUnreadable, format_size, read_chunks, too_large_message
+from .summary import handover_summary
 from .uploads import takes_upload
 
 blueprint = Blueprint("documents", __name__, url_prefix="/casussen/<int:case_id>")
@@ -203,6 +204,20 @@ def download(target: Case, case_id: int, attachment_id: int) -> Response | tuple
     response = Response(stream_with_context(body()), mimetype=attachment.file_type.mimetype)
     response.headers["Content-Length"] = str(attachment.size_bytes)
     response.headers["Content-Disposition"] = content_disposition(download_name(attachment))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.route("/overdracht.pdf")
+@requires(Permission.CASE_VIEW, load=load_case)
+def summary(target: Case, case_id: int) -> Response:
+    account = current_account()
+    made = handover_summary(target, by=account)
+    record(AuditAction.EXPORT, by=account, case_id=target.id, object_type="handover_summary", object_id=target.id,
+           detail="overdrachtsamenvatting (pdf) gemaakt")
+    response = Response(made.content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = content_disposition(made.file_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
