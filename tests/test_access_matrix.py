@@ -204,6 +204,7 @@ ROUTES: dict[str, list[Route]] = {
     "safety.create_assessment": case_routes("POST", "/veiligheid/taxaties", CASE_EDITORS),
     "journal.index": case_routes("GET", "/journaal", CASE_READERS, only("team_lead")),
     "journal.create_entry": case_routes("POST", "/journaal", CASE_EDITORS),
+    "journal.search_entries": case_routes("POST", "/journaal/zoeken", CASE_READERS, only("team_lead")),
     "journal.create_task": case_routes("POST", "/taken", CASE_EDITORS),
     "journal.finish_task": case_routes("POST", "/taken/{w.own_task_id}/afronden", CASE_EDITORS),
     "journal.participation": case_routes("GET", "/participatie", CASE_READERS, only("team_lead"))
