@@ -418,3 +418,31 @@ def test_backup_and_restore_carry_the_documents(migrated: str, keys: dict[str, A
 
 
 from tests.test_lifecycle_backup import backup_app, fresh_url  # noqa: E402,F401 - fixtures reused
+
+
+def test_with_csrf_on_a_file_above_the_app_wide_limit_is_taken(migrated: str, keys: dict[str, Any],
+                                                               instance_dir: Path) -> None:
+    """The CSRF check reads the form before any view runs; it must already see the upload limit,
+    not the 2 MB that guards every other form."""
+    from tests.conftest import build_app, empty_database
+    app = build_app(migrated, keys, instance_dir, WTF_CSRF_ENABLED=True)
+    try:
+        with app.app_context():
+            coordinator, case, _ = _setup()
+            db.session.refresh(coordinator)
+            case_id = case.id
+        client = app.test_client()
+        app.config["WTF_CSRF_ENABLED"] = False  # make.login posts without tokens; CSRF is on for the upload
+        make.login(client, coordinator)
+        app.config["WTF_CSRF_ENABLED"] = True
+        page = client.get(f"/casussen/{case_id}/documenten").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        assert app.config["MAX_CONTENT_LENGTH"] < 5_000_000
+        assert _post(client, case_id, pdf(5_000_000), csrf_token=token).status_code == 302
+        assert _post(client, case_id, pdf(1000)).status_code == 400  # no token: refused
+        with app.app_context():
+            assert db.session.scalar(select(Attachment.size_bytes)) == 5_000_000
+    finally:
+        with app.app_context():
+            empty_database()
+            db.dispose()
