@@ -137,3 +137,20 @@ def test_writing_an_entry_about_persons_through_the_form(app: Flask, client, jou
     assert len(entry_id) == 2  # the fixture's home visit and this one
     page = client.post(f"/casussen/{case_id}/journaal/zoeken", data={"person": str(bram_id), "author": "0"})
     assert "Over: Zoë de Wit, Bram de Wit" in page.get_data(as_text=True)
+
+
+def test_paging_through_a_search_posts_the_filters_again(app: Flask, client, journal: dict) -> None:
+    case, coordinator = journal["case"], journal["coordinator"]
+    for number in range(JOURNAL_PAGE_SIZE + 3):
+        write_journal_entry(case, kind=JournalKind.ACTION, occurred_at=datetime(2026, 4, 1, tzinfo=UTC)
+                            + timedelta(minutes=number), body=f"Ronde {number} veiligheidscheck", by=coordinator)
+    db.session.commit()
+    make.login(client, coordinator)
+    fields = {"text": "veiligheidscheck", "since": "2026-03-31", "kind": "action", "author": "0", "person": "0"}
+    first = client.post(f"/casussen/{case.id}/journaal/zoeken", data=fields).get_data(as_text=True)
+    assert f"{JOURNAL_PAGE_SIZE + 3} berichten gevonden · pagina 1 van 2" in first
+    assert 'name="text" value="veiligheidscheck"' in first and 'name="since" value="2026-03-31"' in first
+    second = client.post(f"/casussen/{case.id}/journaal/zoeken", data={**fields, "page": "2"}).get_data(as_text=True)
+    assert "pagina 2 van 2" in second and "Ronde 0 veiligheidscheck" in second and "Ronde 3 " not in second
+    plain = client.get(f"/casussen/{case.id}/journaal?pagina=2").get_data(as_text=True)
+    assert "pagina 2 van 2" in plain
