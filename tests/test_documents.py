@@ -25,7 +25,7 @@ from mda.documents.models import Attachment, AttachmentChunk, AttachmentKind, Fi
 from mda.documents.storage import CHUNK_BYTES, DocumentUnreadable, read_chunks
 from mda.lifecycle import access_report, erasure
 from mda.lifecycle.retention import purge
-from mda.people.models import Person, PersonRole
+from mda.people.models import PersonRole
 from mda.people.operations import add_person
 from mda.security.rotation import key_usage, rotate_all
 from tests import factories as make
