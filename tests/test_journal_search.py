@@ -154,3 +154,18 @@ def test_paging_through_a_search_posts_the_filters_again(app: Flask, client, jou
     assert "pagina 2 van 2" in second and "Ronde 0 veiligheidscheck" in second and "Ronde 3 " not in second
     plain = client.get(f"/casussen/{case.id}/journaal?pagina=2").get_data(as_text=True)
     assert "pagina 2 van 2" in plain
+
+
+def test_a_journal_entry_shows_its_current_documents(app: Flask, client, journal: dict) -> None:
+    import io
+
+    from mda.documents.models import AttachmentKind
+    from mda.documents.operations import Link, upload
+    entry = journal["entries"]["school"]
+    upload(journal["case"], source=io.BytesIO(b"%PDF-1.7\n" + b"0" * 50), file_name="Verslag school.pdf",
+           kind=AttachmentKind.MINUTES, description="Verslag", by=journal["coordinator"],
+           link=Link(journal_entry=entry))
+    db.session.commit()
+    make.login(client, journal["coordinator"])
+    page = client.get(f"/casussen/{journal['case'].id}/journaal").get_data(as_text=True)
+    assert "Documenten: " in page and "Verslag: Verslag school.pdf" in page

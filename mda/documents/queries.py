@@ -126,3 +126,15 @@ def count_of_cases(case_ids: set[int]) -> int:
         return 0
     return db.session.scalar(select(func.count()).select_from(Attachment)
                              .where(Attachment.case_id.in_(case_ids))) or 0
+
+
+def current_documents_of_entries(entry_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The current (not replaced, not deleted) documents tied to these journal entries."""
+    if not entry_ids:
+        return {}
+    linked: dict[int, list[Attachment]] = {}
+    for attachment in db.session.scalars(select(Attachment).where(
+            Attachment.journal_entry_id.in_(entry_ids), Attachment.replaced_at.is_(None),
+            Attachment.deleted_at.is_(None)).order_by(Attachment.id)):
+        linked.setdefault(attachment.journal_entry_id, []).append(attachment)
+    return linked

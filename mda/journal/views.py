@@ -14,6 +14,7 @@ from ..cases.operations import lock_open
 from ..cases.queries import load_case, persons_of, team_of
 from ..cases.tabs import render_case
 from ..db import db
+from ..documents.queries import current_documents_of_entries
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..forms import submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
@@ -70,7 +71,9 @@ def _page(case: Case, status: int = 200, criteria: JournalFilter | None = None,
            detail="journaal en taken")
     forms.setdefault("entry_form", _entry_form(case))
     forms.setdefault("task_form", _task_form(case))
-    return render_case("journal/index.html", case, "journal.index", journal=search_journal(case, criteria),
+    journal = search_journal(case, criteria)
+    return render_case("journal/index.html", case, "journal.index", journal=journal,
+                       documents=current_documents_of_entries([entry.id for entry in journal.entries]),
                        criteria=criteria, filter_form=filter_form or _filter_form(case),
                        open_tasks=open_tasks(case), done_tasks=done_tasks(case), day=today(),
                        done_form=TaskDoneForm(formdata=None),
