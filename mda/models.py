@@ -5,7 +5,8 @@ from .cases.models import (AveChange, Case, CaseReferenceCounter, CaseStatusChan
                           CaseViolenceForm, PhaseChange)
 from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noqa: F401
                                 HouseBanProtectedPerson)
-from .journal.models import JournalEntry, ParticipationRecord, Task  # noqa: F401
+from .journal.models import JournalEntry, JournalEntryPerson, ParticipationRecord, Task  # noqa: F401
+from .documents.models import Attachment, AttachmentChunk  # noqa: F401
 from .lifecycle.models import ErasureRequest  # noqa: F401
 from .organisations.models import Organisation  # noqa: F401
 from .people.models import Person, PersonRelation  # noqa: F401

@@ -84,6 +84,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_localtime, "localtime")
     app.register_blueprint(audit_blueprint)
     app.register_blueprint(huisverbod_blueprint)
+    from .documents.uploads import Request as UploadAwareRequest
+    from .documents.views import blueprint as documents_blueprint
+    app.request_class = UploadAwareRequest  # a larger body only for the views that take files
+    app.register_blueprint(documents_blueprint)
     from .lifecycle.views import blueprint as lifecycle_blueprint
     app.register_blueprint(lifecycle_blueprint)
     from .metrics.views import blueprint as metrics_blueprint

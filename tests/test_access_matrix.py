@@ -49,6 +49,7 @@ class World:
     own_draft_person_id: int = 0
     api_token: ApiToken | None = None
     consultation: ConsultationQuestion | None = None
+    own_attachment_id: int = 0                      # a document kept with the own case
 
 
 @pytest.fixture
@@ -80,7 +81,19 @@ def world(app: Flask) -> Iterator[World]:
         db.session.commit()
         yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral,
                     own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
-                    **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]))
+                    **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]),
+                    **_document_world(own_case, users["coordinator"]))
+
+
+def _document_world(case: Case, by: User) -> dict[str, object]:
+    import io
+
+    from mda.documents.models import AttachmentKind
+    from mda.documents.operations import upload
+    attachment = upload(case, source=io.BytesIO(b"%PDF-1.7\n" + b"0" * 100), file_name="beschikking.pdf",
+                        kind=AttachmentKind.DECISION, description="Beschikking", by=by)
+    db.session.commit()
+    return {"own_attachment_id": attachment.id}
 
 
 def _referral_world(users: dict[str, User], vt_org_id: int) -> dict[str, object]:
@@ -198,10 +211,20 @@ ROUTES: dict[str, list[Route]] = {
     "safety.create_assessment": case_routes("POST", "/veiligheid/taxaties", CASE_EDITORS),
     "journal.index": case_routes("GET", "/journaal", CASE_READERS, only("team_lead")),
     "journal.create_entry": case_routes("POST", "/journaal", CASE_EDITORS),
+    "journal.search_entries": case_routes("POST", "/journaal/zoeken", CASE_READERS, only("team_lead")),
     "journal.create_task": case_routes("POST", "/taken", CASE_EDITORS),
     "journal.finish_task": case_routes("POST", "/taken/{w.own_task_id}/afronden", CASE_EDITORS),
     "journal.participation": case_routes("GET", "/participatie", CASE_READERS, only("team_lead"))
     + case_routes("POST", "/participatie", CASE_EDITORS),
+    # Documents: read by whoever may see the case, kept, replaced and deleted by its members; a
+    # document addressed through another case is nobody's.
+    "documents.index": case_routes("GET", "/documenten", CASE_READERS, only("team_lead")),
+    "documents.upload_document": case_routes("POST", "/documenten", CASE_EDITORS),
+    "documents.detail": case_routes("GET", "/documenten/{w.own_attachment_id}", CASE_READERS),
+    "documents.download": case_routes("GET", "/documenten/{w.own_attachment_id}/downloaden", CASE_READERS),
+    "documents.replace_document": case_routes("POST", "/documenten/{w.own_attachment_id}/vervangen", CASE_EDITORS),
+    "documents.delete_document": case_routes("POST", "/documenten/{w.own_attachment_id}/verwijderen", CASE_EDITORS),
+    "documents.summary": case_routes("GET", "/overdracht.pdf", CASE_READERS, only("team_lead")),
     # Huisverboden: the deadlines view for coordinators and the team lead; the case tab for whoever
     # may see the case; imposing and every event form only for the coordinator of the case (casusregie).
     "huisverbod.overview": [Route("GET", lambda w: "/huisverboden", only("coordinator", "team_lead"))],

@@ -12,6 +12,7 @@ CASE_TABS: list[tuple[str, str]] = [
     ("journal.index", "Journaal en taken"),
     ("journal.participation", "Participatie"),
     ("huisverbod.case_orders", "Huisverboden"),
+    ("documents.index", "Documenten"),
 ]
 
 

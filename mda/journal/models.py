@@ -33,6 +33,18 @@ class JournalEntry(RowKeyMixin, Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     author: Mapped["User"] = relationship()  # noqa: F821
+    # The persons of the case this entry is about (for filtering; ids only, nothing decrypted).
+    persons: Mapped[list["Person"]] = relationship(secondary="journal_entry_persons",  # noqa: F821
+                                                   order_by="Person.id", viewonly=True)
+
+
+class JournalEntryPerson(Base):
+    __tablename__ = "journal_entry_persons"
+
+    journal_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id", ondelete="CASCADE"),
+                                                  primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
 
 
 class Task(RowKeyMixin, Base):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Iterable
 
 from ..accounts.models import User
 from ..audit.models import AuditAction
@@ -9,17 +10,26 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput
-from .models import JournalEntry, JournalKind, ParticipationRecord, Task
+from ..people.models import Person
+from .models import JournalEntry, JournalEntryPerson, JournalKind, ParticipationRecord, Task
 
 
 def write_journal_entry(case: Case, *, kind: JournalKind, occurred_at: datetime, body: str,
-                        by: User) -> JournalEntry:
+                        by: User, about: Iterable[Person] = ()) -> JournalEntry:
+    """``about``: the persons of this case the entry is about (checked to be of the case)."""
     if not body or not body.strip():
         raise InvalidInput("Het journaalbericht is leeg.", field="body")
+    about = list({person.id: person for person in about}.values())
+    if any(person.case_id != case.id for person in about):
+        raise InvalidInput("Kies alleen personen van deze casus.", field="persons")
     entry = JournalEntry(case_id=case.id, kind=kind, occurred_at=occurred_at, author_id=by.id)
     entry.body = body
     db.session.add(entry)
     db.session.flush()
+    for person in about:
+        db.session.add(JournalEntryPerson(journal_entry_id=entry.id, person_id=person.id))
+    if about:
+        db.session.flush()
     record(AuditAction.CREATE, by=by, case_id=case.id, object_type="journal_entry", object_id=entry.id)
     return entry
 

@@ -1,15 +1,21 @@
 """Reads of the journal, tasks and participation records of a case."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseStatus
 from ..db import db
-from .models import JournalEntry, JournalKind, ParticipationRecord, Task
+from ..security.crypto import normalise_name
+from ..timeutil import AMSTERDAM
+from .models import JournalEntry, JournalEntryPerson, JournalKind, ParticipationRecord, Task
+
+JOURNAL_PAGE_SIZE = 25
 
 
 def open_tasks(case: Case) -> list[Task]:
@@ -23,7 +29,9 @@ def done_tasks(case: Case, limit: int = 20) -> list[Task]:
 
 
 def journal_of(case: Case, limit: int = 200) -> list[JournalEntry]:
+    """The case's newest entries, newest first (the overview's timeline)."""
     return list(db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id)
+                                   .options(selectinload(JournalEntry.author))
                                    .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit)))
 
 
@@ -56,3 +64,88 @@ def last_contact(case: Case) -> JournalEntry | None:
     return db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id,
                                                          JournalEntry.kind == JournalKind.CONTACT_FAMILY)
                               .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    """What the journal is narrowed to. ``text`` is matched after decryption, within the one
+    case, ignoring case, accents and extra spaces; it never reaches SQL, a URL or a log."""
+
+    kind: JournalKind | None = None
+    author_id: int | None = None
+    person_id: int | None = None
+    since: date | None = None       # Dutch calendar days, both inclusive
+    until: date | None = None
+    text: str | None = None
+    page: int = 1
+
+    @property
+    def narrowed(self) -> bool:
+        return any(value not in (None, "") for value in (self.kind, self.author_id, self.person_id, self.since,
+                                                         self.until, self.text))
+
+
+@dataclass
+class JournalPage:
+    entries: list[JournalEntry] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // JOURNAL_PAGE_SIZE))
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=AMSTERDAM)
+
+
+def _conditions(case: Case, criteria: JournalFilter) -> list[Any]:
+    conditions: list[Any] = [JournalEntry.case_id == case.id]
+    if criteria.kind is not None:
+        conditions.append(JournalEntry.kind == criteria.kind)
+    if criteria.author_id:
+        conditions.append(JournalEntry.author_id == criteria.author_id)
+    if criteria.person_id:
+        conditions.append(JournalEntry.id.in_(select(JournalEntryPerson.journal_entry_id)
+                                              .where(JournalEntryPerson.person_id == criteria.person_id)))
+    if criteria.since:
+        conditions.append(JournalEntry.occurred_at >= _start_of_day(criteria.since))
+    if criteria.until:
+        conditions.append(JournalEntry.occurred_at < _start_of_day(criteria.until + timedelta(days=1)))
+    return conditions
+
+
+def search_journal(case: Case, criteria: JournalFilter) -> JournalPage:
+    """One page of the case's journal, newest first, narrowed by ``criteria``."""
+    conditions = _conditions(case, criteria)
+    ordered = (select(JournalEntry).where(*conditions)
+               .options(selectinload(JournalEntry.author), selectinload(JournalEntry.persons))
+               .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()))
+    page = max(1, criteria.page)
+    offset = (page - 1) * JOURNAL_PAGE_SIZE
+    needle = normalise_name(criteria.text or "")
+    if not needle:
+        total = db.session.scalar(select(func.count()).select_from(JournalEntry).where(*conditions)) or 0
+        entries = list(db.session.scalars(ordered.limit(JOURNAL_PAGE_SIZE).offset(offset)))
+        return JournalPage(entries, total, page)
+    # The text is encrypted: decrypt the case's (already narrowed) entries in batches, keep ids of
+    # the matches, then load only the page asked for.
+    matches: list[int] = []
+    plain = (select(JournalEntry).where(*conditions)
+             .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()))
+    for entry in db.session.scalars(plain.execution_options(yield_per=200)):
+        if entry.body and needle in normalise_name(entry.body):
+            matches.append(entry.id)
+    wanted = matches[offset:offset + JOURNAL_PAGE_SIZE]
+    found = {entry.id: entry for entry in db.session.scalars(
+        select(JournalEntry).where(JournalEntry.id.in_(wanted))
+        .options(selectinload(JournalEntry.author), selectinload(JournalEntry.persons)))} if wanted else {}
+    return JournalPage([found[entry_id] for entry_id in wanted], len(matches), page)
+
+
+def authors_of(case: Case) -> list[tuple[int, str]]:
+    return [(user_id, name) for user_id, name in db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(
+            select(JournalEntry.author_id).where(JournalEntry.case_id == case.id)))
+        .order_by(User.display_name, User.id))]

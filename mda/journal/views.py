@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from ..accounts.models import User
@@ -11,17 +11,19 @@ from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..cases.models import Case
 from ..cases.operations import lock_open
-from ..cases.queries import load_case, team_of
+from ..cases.queries import load_case, persons_of, team_of
 from ..cases.tabs import render_case
 from ..db import db
+from ..documents.queries import current_documents_of_entries
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..forms import submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import AMSTERDAM, today, utcnow
-from .forms import JournalEntryForm, ParticipationForm, TaskDoneForm, TaskForm
+from ..people.models import Person
+from .forms import JournalEntryForm, JournalFilterForm, ParticipationForm, TaskDoneForm, TaskForm
 from .models import JournalKind, Task
 from .operations import add_task, complete_task, record_participation, write_journal_entry
-from .queries import done_tasks, journal_of, open_tasks, participation_of
+from .queries import JournalFilter, authors_of, done_tasks, open_tasks, participation_of, search_journal
 
 blueprint = Blueprint("journal", __name__, url_prefix="/casussen/<int:case_id>")
 
@@ -32,13 +34,47 @@ def _task_form(case: Case, submitted: bool = False) -> TaskForm:
     return form
 
 
-def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+def _entry_form(case: Case, submitted: bool = False) -> JournalEntryForm:
+    form = JournalEntryForm() if submitted else JournalEntryForm(formdata=None, data={
+        "occurred_at": utcnow().astimezone(AMSTERDAM).replace(tzinfo=None, second=0, microsecond=0)})
+    form.persons.choices = _person_choices(case)
+    return form
+
+
+def _person_choices(case: Case) -> list[tuple[int, str]]:
+    return [(person.id, f"{person.name or 'Naam onbekend'} ({person.role.label.lower()})")
+            for person in persons_of(case)]
+
+
+def _filter_form(case: Case, formdata: object = None) -> JournalFilterForm:
+    form = JournalFilterForm(formdata=formdata) if formdata is not None else JournalFilterForm(formdata=None)
+    form.author.choices = [(0, "Iedereen"), *authors_of(case)]
+    form.person.choices = [(0, "Iedereen"), *_person_choices(case)]
+    return form
+
+
+def _criteria(form: JournalFilterForm) -> JournalFilter:
+    return JournalFilter(kind=JournalKind(form.kind.data) if form.kind.data else None,
+                         author_id=form.author.data or None, person_id=form.person.data or None,
+                         since=form.since.data, until=form.until.data, text=(form.text.data or "").strip() or None,
+                         page=max(1, form.page.data or 1))
+
+
+def _page(case: Case, status: int = 200, criteria: JournalFilter | None = None,
+          filter_form: JournalFilterForm | None = None, **forms: object) -> tuple[str, int]:
+    criteria = criteria or JournalFilter()
+    if criteria.text:
+        # The search itself is recorded, never what was searched for.
+        record(AuditAction.SEARCH, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
+               detail="journaal doorzocht")
     record(AuditAction.READ, by=current_account(), case_id=case.id, object_type="case", object_id=case.id,
            detail="journaal en taken")
-    forms.setdefault("entry_form", JournalEntryForm(formdata=None, data={
-        "occurred_at": utcnow().astimezone(AMSTERDAM).replace(tzinfo=None, second=0, microsecond=0)}))
+    forms.setdefault("entry_form", _entry_form(case))
     forms.setdefault("task_form", _task_form(case))
-    return render_case("journal/index.html", case, "journal.index", entries=journal_of(case),
+    journal = search_journal(case, criteria)
+    return render_case("journal/index.html", case, "journal.index", journal=journal,
+                       documents=current_documents_of_entries([entry.id for entry in journal.entries]),
+                       criteria=criteria, filter_form=filter_form or _filter_form(case),
                        open_tasks=open_tasks(case), done_tasks=done_tasks(case), day=today(),
                        done_form=TaskDoneForm(formdata=None),
                        may_edit=may(current_account(), Permission.CASE_EDIT, case), **forms), status
@@ -47,7 +83,20 @@ def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
 @blueprint.route("/journaal")
 @requires(Permission.CASE_VIEW, load=load_case)
 def index(target: Case, case_id: int) -> tuple[str, int]:
-    return _page(target)
+    # Plain paging through the whole journal; narrowing and searching are posted (search_entries).
+    page = request.args.get("pagina", "1")
+    return _page(target, criteria=JournalFilter(page=int(page) if page.isdigit() and int(page) > 0 else 1))
+
+
+@blueprint.route("/journaal/zoeken", methods=["POST"])
+@requires(Permission.CASE_VIEW, load=load_case)
+def search_entries(target: Case, case_id: int) -> tuple[str, int]:
+    """Narrow and search the journal. A POST, so that the search text, personal data as often as
+    not, never appears in a URL, the browser history, a Referer or an access log."""
+    form = _filter_form(target, request.form)
+    if not form.validate():
+        return _page(target, 422, filter_form=form)
+    return _page(target, criteria=_criteria(form), filter_form=form)
 
 
 def _local_to_utc(moment: datetime) -> datetime:
@@ -57,7 +106,7 @@ def _local_to_utc(moment: datetime) -> datetime:
 @blueprint.route("/journaal", methods=["POST"])
 @requires(Permission.CASE_EDIT, load=load_case)
 def create_entry(target: Case, case_id: int) -> Response | tuple[str, int]:
-    form = JournalEntryForm()
+    form = _entry_form(target, submitted=True)
 
     def write() -> None:
         lock_open(target)
@@ -65,8 +114,11 @@ def create_entry(target: Case, case_id: int) -> Response | tuple[str, int]:
         if occurred_at > utcnow():
             raise InvalidInput("Het journaal beschrijft wat gebeurd is: de datum ligt in de toekomst.",
                                field="occurred_at")
+        about = [db.session.get(Person, person_id) for person_id in form.persons.data or []]
+        if any(person is None for person in about):
+            raise InvalidInput("Kies alleen personen van deze casus.", field="persons")
         write_journal_entry(target, kind=JournalKind(form.kind.data), occurred_at=occurred_at,
-                            body=form.body.data, by=current_account())
+                            body=form.body.data, by=current_account(), about=about)
 
     if submitted_and_done(form, "body", write):
         flash("Het journaalbericht is vastgelegd.")

@@ -20,6 +20,7 @@ from ..audit.models import AuditAction, AuditEvent, AuditOutcome
 from ..audit.views import _role_labels
 from ..cases.models import Case
 from ..db import db
+from ..documents import queries as documents_queries
 from ..huisverbod.models import HouseBan, HouseBanProtectedPerson
 from ..people.models import Person, PersonRelation
 from ..timeutil import AMSTERDAM
@@ -29,6 +30,7 @@ from .scrub import case_scoped_models, rows_of_cases
 OBJECT_LABELS = {
     "case": "casusdossier", "person": "persoonsgegevens", "person_relation": "relatie",
     "erasure_request": "verzoek tot wissen", "access_report": "inzageoverzicht", "referral": "verwijzing",
+    "attachment": "document", "handover_summary": "overdrachtsamenvatting",
 }
 
 
@@ -57,12 +59,27 @@ class AccessLine:
 
 
 @dataclass
+class DocumentLine:
+    """A document (one version) about the person: listed, its content handed over on request."""
+
+    case: str
+    kind: str
+    file_name: str
+    file_type: str
+    size: str
+    uploaded_on: str
+    status: str
+
+
+@dataclass
 class AccessReport:
     person_id: int
     records: list[PersonRecord] = field(default_factory=list)
     accesses: list[AccessLine] = field(default_factory=list)
     family_text_records: int = 0
     case_ids: list[int] = field(default_factory=list)
+    documents: list[DocumentLine] = field(default_factory=list)
+    family_documents: int = 0
 
 
 FIELD_LABELS = (("name", "Naam"), ("bsn", "BSN"), ("date_of_birth", "Geboortedatum"), ("address", "Adres"),
@@ -91,8 +108,28 @@ def build(person: Person) -> AccessReport:
         report.family_text_records = sum(
             db.session.scalar(select(func.count()).select_from(rows_of_cases(model, report.case_ids).subquery())) or 0
             for model in case_scoped_models() if model is not Person)
+    report.documents = _documents(ids, references)
+    report.family_documents = documents_queries.count_of_cases(set(report.case_ids))
     report.accesses = _accesses(ids, set(report.case_ids), references)
     return report
+
+
+def _documents(person_ids: set[int], references: dict[int, str]) -> list[DocumentLine]:
+    from ..documents.storage import format_size
+    lines = []
+    for attachment in documents_queries.documents_about(person_ids):
+        if attachment.deleted_at is not None:
+            status = "verwijderd"
+        elif attachment.replaced_at is not None:
+            status = f"versie {attachment.version_number}, vervangen"
+        else:
+            status = f"versie {attachment.version_number}, huidig"
+        lines.append(DocumentLine(
+            case=references.get(attachment.case_id, ""), kind=attachment.kind.label,
+            file_name=attachment.file_name or "(naam verwijderd)", file_type=attachment.file_type.label,
+            size=format_size(attachment.size_bytes),
+            uploaded_on=attachment.uploaded_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y"), status=status))
+    return lines
 
 
 def _relations(person: Person) -> list[str]:

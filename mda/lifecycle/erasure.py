@@ -4,6 +4,9 @@ Carrying it out removes the person's own fields and blind-index values from ever
 same person (matched through the blind index, so a second case or referral is included), the
 removed person's stated whereabouts on an order, and the person's full name, BSN and phone
 number wherever they appear in the free text of the same files (replaced by "[verwijderd]").
+Documents (attachments) marked as being about the person are removed whole: their content, file
+name and description; other documents of the family have their description and file name
+redacted like free text, but their content cannot be checked automatically.
 The rest of the family's file stays as it was; non-identifying facts (role, age band, gender,
 orders, history) stay for the metrics. The audit trail records that an erasure was carried out,
 never what was erased.
@@ -98,6 +101,9 @@ def execute(request: ErasureRequest, *, by: User, expected_version: int | None =
         case_ids = {row.case_id for row in records if row.case_id is not None}
         referral_ids = {row.referral_id for row in records if row.referral_id is not None}
         changed += sum(1 for row in records if wipe(row))
+        # Documents about the person cannot be redacted: they go as a whole (content, name, description).
+        from ..documents.operations import erase_about
+        changed += erase_about(person_ids)
         # Where the removed person can be reached is theirs alone; the dwelling and the facts
         # are the family's and stay.
         for ban in db.session.scalars(select(HouseBan).where(HouseBan.removed_person_id.in_(person_ids))):

@@ -51,6 +51,8 @@ def holds_personal_data(row: Any) -> bool:
     fields: list[EncryptedField] = ENCRYPTED_FIELDS.get(type(row), [])
     if any(getattr(row, field.column_attribute) is not None for field in fields):
         return True
+    if getattr(row, "holds_content", False):  # an attachment whose encrypted chunks still exist
+        return True
     return any(getattr(row, name, None) is not None for name in ("bsn_index", "name_birth_index"))
 
 
@@ -68,6 +70,9 @@ def wipe(row: Any, only: Iterable[str] | None = None) -> bool:
         if getattr(row, field.column_attribute) is not None:
             setattr(row, field.column_attribute, None)
             changed = True
+    if only is None and getattr(row, "holds_content", False):
+        row.remove_content()  # an attachment: its encrypted chunks are deleted, not only unlinked
+        changed = True
     if only is None:
         for name in ("bsn_index", "name_birth_index"):
             if getattr(row, name, None) is not None:

@@ -45,21 +45,28 @@ class FieldCipher:
         return f"{table}|{column}|{row_uuid}".encode()
 
     def encrypt(self, plaintext: str, context: bytes) -> bytes:
+        return self.encrypt_bytes(plaintext.encode("utf-8"), context)
+
+    def encrypt_bytes(self, data: bytes, context: bytes) -> bytes:
+        """The same token format for binary content (attachment chunks)."""
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aeads[self.current_key_id].encrypt(nonce, plaintext.encode("utf-8"), context)
+        sealed = self._aeads[self.current_key_id].encrypt(nonce, data, context)
         return _HEADER.pack(TOKEN_VERSION, self.current_key_id) + nonce + sealed
 
-    def decrypt(self, token: bytes, context: bytes) -> str:
+    def decrypt_bytes(self, token: bytes, context: bytes) -> bytes:
         version, key_id = self._read_header(token)
         aead = self._aeads.get(key_id)
         if aead is None:
             raise DecryptionError(f"no key with id {key_id} is configured")
+        token = bytes(token)
         nonce = token[_HEADER.size:_HEADER.size + _NONCE_BYTES]
         try:
-            plaintext = aead.decrypt(nonce, token[_HEADER.size + _NONCE_BYTES:], context)
+            return aead.decrypt(nonce, token[_HEADER.size + _NONCE_BYTES:], context)
         except InvalidTag as exc:
             raise DecryptionError("ciphertext failed authentication (altered or moved)") from exc
-        return plaintext.decode("utf-8")
+
+    def decrypt(self, token: bytes, context: bytes) -> str:
+        return self.decrypt_bytes(token, context).decode("utf-8")
 
     def key_id_of(self, token: bytes) -> int:
         return self._read_header(token)[1]

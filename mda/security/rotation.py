@@ -31,6 +31,8 @@ def rotate_all(session: Session, batch_size: int = 500) -> dict[str, int]:
             session.commit()
             last_id = rows[-1].id
         changed[model.__tablename__] = count
+    from ..documents.storage import rotate_chunks
+    changed["attachment_chunks"] = rotate_chunks(session)
     return changed
 
 
@@ -44,4 +46,6 @@ def key_usage(session: Session) -> Counter[int]:
             for token in row:
                 if token is not None:
                     usage[cipher.key_id_of(token)] += 1
+    from ..documents.storage import chunk_key_ids
+    usage.update(chunk_key_ids(session))
     return usage
