@@ -259,6 +259,28 @@ def house_ban_expire() -> None:
     click.echo(f"{len(ended)} huisverbod(en) beëindigd.")
 
 
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run every due job once, then stop.")
+def worker_command(once: bool) -> None:
+    """Run the periodic work: e-mails and digests, ending orders, deadline notifications, the
+    daily retention purge, the nightly backup (when BACKUP_DIRECTORY is set). Stops on SIGTERM."""
+    import logging
+    from .notifications.mailer import transport_for
+    from .worker.runner import Worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = current_app.extensions["mda.settings"]
+    worker = Worker(current_app._get_current_object(),  # type: ignore[attr-defined]
+                    transport=transport_for(settings.mail, settings.mode),
+                    tick_seconds=float(current_app.config.get("WORKER_TICK_SECONDS") or 5))
+    if once:
+        for name, outcome in worker.run_once().items():
+            click.echo(f"{name}: {outcome}")
+        return
+    click.echo(f"Worker {worker.worker_id} running; stop with SIGTERM or Ctrl-C.")
+    worker.run_forever()
+    click.echo("Worker stopped.")
+
+
 from .lifecycle.cli import backup_group, lifecycle_group  # noqa: E402
 
 COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group,

@@ -9,6 +9,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput
+from ..notifications import events as notifications
 from .models import JournalEntry, JournalKind, ParticipationRecord, Task
 
 
@@ -32,6 +33,7 @@ def add_task(case: Case, *, description: str, owner: User, due_on: date, by: Use
     db.session.add(task)
     db.session.flush()
     record(AuditAction.CREATE, by=by, case_id=case.id, object_type="task", object_id=task.id)
+    notifications.task_assigned(task, by=by)
     return task
 
 
