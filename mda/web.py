@@ -92,6 +92,11 @@ def init_app(app: Flask) -> None:
     from .referrals.views import blueprint as referrals_blueprint
     app.register_blueprint(referrals_blueprint)
     app.register_blueprint(referrals_api_blueprint)
+    from .notifications.views import admin_blueprint as mail_admin_blueprint
+    from .notifications.views import blueprint as notifications_blueprint
+    app.register_blueprint(notifications_blueprint)
+    app.register_blueprint(mail_admin_blueprint)
+    app.context_processor(_unread_notifications)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)
@@ -112,6 +117,15 @@ def _policy_for_templates() -> dict[str, object]:
     def can(permission: str) -> bool:
         return may(current_account(), Permission(permission))
     return {"can": can}
+
+
+def _unread_notifications() -> dict[str, object]:
+    """The header's count of unread notifications, asked only when a page shows it."""
+    def unread_notifications() -> int:
+        from .notifications.queries import unread_count
+        account = current_account()
+        return unread_count(account) if account is not None else 0
+    return {"unread_notifications": unread_notifications}
 
 
 def _require_login() -> Response | None:

@@ -107,6 +107,8 @@ def test_the_decision_reaches_the_referrers_organisation_with_the_coordinator_in
     assert office.coordinator.display_name in decided[office.referrer.id].detail
     for mail in outbox_for(office.referrer):
         assert office.coordinator.display_name not in mail.body + mail.subject
+    # The coordinator named by the team lead hears of the new case.
+    assert office.coordinator.id in notified(Kind.TEAM_ADDED)
 
 
 def test_a_declined_referral_reaches_its_organisation(office: Office) -> None:
