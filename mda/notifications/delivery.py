@@ -1,8 +1,8 @@
 """The worker's side of the outbox: claim, send, record, retry with backoff.
 
-Claiming is one statement, ``UPDATE ... WHERE id IN (SELECT ... [FOR UPDATE SKIP LOCKED] LIMIT n)
-RETURNING id``: on PostgreSQL two workers skip each other's rows, on SQLite the statement holds
-the write lock. A claim is a lease: ``claimed_until`` in the future. No transaction is open
+Claiming is a conditional ``UPDATE ... RETURNING id`` of due rows: on PostgreSQL after
+``SELECT ... FOR UPDATE SKIP LOCKED`` so that two workers skip each other's rows, on SQLite as one
+statement that holds the write lock. A claim is a lease: ``claimed_until`` in the future. No transaction is open
 while talking to the SMTP server.
 
 What the user sees: every message is sent; a message is sent twice only when a worker dies (or
@@ -55,8 +55,7 @@ class SendReport:
                 + (f", {len(self.lost_claim)} claim verloren" if self.lost_claim else ""))
 
 
-def _claimable(now: datetime):  # noqa: ANN202 - a SQL condition
-    table = OutboxMessage.__table__
+def _claimable(table, now: datetime):  # noqa: ANN001, ANN202 - a table or alias; a SQL condition
     return or_(and_(table.c.status == OutboxStatus.PENDING.value, table.c.next_attempt_at <= now),
                and_(table.c.status == OutboxStatus.SENDING.value, table.c.claimed_until < now))
 
@@ -67,11 +66,20 @@ def claim(worker_id: str, *, limit: int = 20, now: datetime | None = None) -> li
     table = OutboxMessage.__table__
     session = db.session
     session.commit()  # start from a fresh transaction, so the claim below is its first statement
-    candidates = select(table.c.id).where(_claimable(now)).order_by(table.c.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Lock the candidates first, skipping rows another worker holds, then claim exactly those.
+        # (Inside ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` PostgreSQL
+        # may run the subquery more than once and claim more than n rows.)
+        ids = session.scalars(select(table.c.id).where(_claimable(table, now)).order_by(table.c.id).limit(limit)
+                              .with_for_update(skip_locked=True)).all()
+        target = table.c.id.in_(ids)
+    else:
+        # SQLite: one statement, which takes the database's write lock before it reads.
+        candidate = table.alias("candidate")  # unaliased, it would be correlated with the UPDATE
+        target = table.c.id.in_(select(candidate.c.id).where(_claimable(candidate, now))
+                                .order_by(candidate.c.id).limit(limit).scalar_subquery())
     claimed = session.execute(
-        update(table).where(table.c.id.in_(candidates.scalar_subquery()), _claimable(now))
+        update(table).where(target, _claimable(table, now))
         .values(status=OutboxStatus.SENDING.value, claimed_by=worker_id, claimed_until=now + lease_length(),
                 attempts=table.c.attempts + 1)
         .returning(table.c.id)).scalars().all()
@@ -91,7 +99,8 @@ def _finish(message_id: int, worker_id: str, **values: object) -> bool:
 
 def send_one(message_id: int, worker_id: str, transport: Transport, report: SendReport) -> None:
     settings = current_app.extensions["mda.settings"].mail
-    message = db.session.get(OutboxMessage, message_id)
+    # The claim was written with a core UPDATE: read the row afresh, not from the identity map.
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     address = db.session.scalar(select(NotificationSettings.email)
                                  .where(NotificationSettings.user_id == message.recipient_id))
     outgoing = None
