@@ -49,7 +49,8 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
                                        "run `mda demo --reset` to start over.")
         write_key_file(key_file)
         click.echo(f"Demo keys written to {key_file} (never use these for real data).")
-    app = create_app({"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}"})
+    app = create_app({"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}",
+                      "APP_BASE_URL": f"http://{host}:{port}"})
     with app.app_context():
         upgrade(db.engine)
         loaded = load_demo_data()
@@ -65,6 +66,14 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return
+    # The demo runs the periodic work too; without a mail server its e-mails are printed here
+    # and shown to the functional administrator under E-mail.
+    from .notifications.mailer import transport_for
+    from .worker.runner import Worker
+    settings = app.extensions["mda.settings"]
+    Worker(app, transport=transport_for(settings.mail, settings.mode)).start_in_thread()
+    click.echo("  The worker runs alongside: e-mails it would send appear in this terminal and, for")
+    click.echo("  the functional administrator (beheerder), under E-mail.")
     # app.run() refuses to start inside a Flask CLI command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
