@@ -262,3 +262,30 @@ def test_preferences_decide_between_at_once_digest_and_nothing(office: Office) -
     notes = db.session.scalars(select(Notification).where(Notification.kind == Kind.TASK_ASSIGNED)).all()
     assert len(notes) == 2 and not any(note.digest_pending for note in notes)
     assert db.session.scalar(select(func.count()).select_from(NotificationPreference)) == 1
+
+
+def test_the_database_decides_a_race_between_two_scans(office: Office, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers scanning at once both pass the existence check; the unique constraint lets one
+    insert win and the other step back without spoiling its transaction."""
+    from mda.notifications import operations
+    add_task(office.case, description="Morgen", owner=office.coordinator, due_on=today() + timedelta(days=1),
+             by=office.coordinator)
+    run_scans()
+    monkeypatch.setattr(operations, "_exists", lambda *args: False)
+    assert run_scans() == 0
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == Kind.TASK_DUE_TOMORROW)) == 1
+
+
+def test_notifications_and_outbox_hold_no_personal_data(office: Office) -> None:
+    marker = "Zwaantje Opslagmarkering"
+    add_person(office.case, role=PersonRole.CHILD, by=office.coordinator, name=marker, bsn=make.BSN_C)
+    add_task(office.case, description=marker, owner=office.expert, due_on=today(), by=office.coordinator)
+    submit(referral(office, urgency="crisis"), by=office.referrer)
+    db.session.commit()
+    rows = [n.link + (n.detail or "") + (n.case_reference or "") for n in db.session.scalars(select(Notification))]
+    rows += [m.subject + m.body for m in db.session.scalars(select(OutboxMessage))]
+    assert rows
+    for text in rows:
+        assert marker not in text and make.BSN_C not in text and "Dana" not in text
