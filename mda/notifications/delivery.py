@@ -140,7 +140,10 @@ def send_one(message_id: int, worker_id: str, transport: Transport, report: Send
         log.warning("e-mail %s sent after its claim ran out", message_id)
 
 
-def send_due(transport: Transport, worker_id: str, *, limit: int = 20) -> SendReport:
+def send_due(transport: Transport, worker_id: str, *, limit: int = 1) -> SendReport:
+    """Send every due message. By default one message is claimed at a time, so its lease
+    (5 minutes) always covers its one send (the SMTP timeout is 30 seconds): a slow batch can
+    never outlive its claims and be taken over by another worker while still being sent."""
     report = SendReport()
     while True:
         ids = claim(worker_id, limit=limit)
