@@ -5,11 +5,12 @@ Claiming is a conditional ``UPDATE ... RETURNING id`` of due rows: on PostgreSQL
 statement that holds the write lock. A claim is a lease: ``claimed_until`` in the future. No transaction is open
 while talking to the SMTP server.
 
-What the user sees: every message is sent; a message is sent twice only when a worker dies (or
-loses its lease) after the server accepted it and before the worker wrote that down. The repeat
-carries the same Message-ID, so mail clients and servers that de-duplicate drop it, and the
-row's ``attempts`` shows it was tried more than once. That one message in flight is the most
-that can repeat: no mail protocol lets a sender ask whether a message already arrived.
+What the user sees: every message is sent; a message is repeated only when a worker dies (or
+loses its lease) after the server accepted it and before it wrote that down, so each crash
+repeats at most the one message it interrupted. The repeat carries the same Message-ID, so mail
+clients and servers that de-duplicate drop it, and the row's ``attempts`` shows it was tried
+more than once. No mail protocol lets a sender ask whether a message already arrived, so this
+is the best a sender can do.
 """
 from __future__ import annotations
 
