@@ -122,9 +122,17 @@ def _policy_for_templates() -> dict[str, object]:
 def _unread_notifications() -> dict[str, object]:
     """The header's count of unread notifications, asked only when a page shows it."""
     def unread_notifications() -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from .notifications.queries import unread_count
         account = current_account()
-        return unread_count(account) if account is not None else 0
+        if account is None:
+            return 0
+        try:
+            return unread_count(account)
+        except SQLAlchemyError:  # an error page must still render when the database fails
+            db.session.rollback()
+            return 0
     return {"unread_notifications": unread_notifications}
 
 

@@ -20,6 +20,12 @@ class Recorder:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001
+        if address.startswith("onbekend@"):
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001 - aiosmtpd's hook
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))

@@ -251,17 +251,19 @@ def test_worker_killed_mid_send_loses_nothing_and_repeats_only_the_message_in_fl
     assert repeated == [in_flight.message_id] and counts[in_flight.message_id] == 2  # recognisable repeat
 
 
-def test_a_refused_recipient_fails_for_good_and_shows_on_the_admin_page(mail_app: Flask, smtp: SmtpServer) -> None:
+def test_a_refused_mailbox_fails_for_good_shows_on_the_admin_page_and_can_be_sent_again(mail_app: Flask, smtp: SmtpServer) -> None:
     with mail_app.app_context():
         admin = make.user(Role.ADMIN)
         coordinator = make.user(Role.COORDINATOR)
         expert = make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE))
         case = make.case(coordinator)
+        save_preferences(expert, email="onbekend@politie.example", digest_hour=7, deliveries={}, by=expert)
         add_expert(case, expert, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=admin)
-        db.session.commit()  # the expert has no address: the mail cannot go
-        send_due(transport(mail_app), "worker-a")
+        db.session.commit()
+        send_due(transport(mail_app), "worker-a")  # the server refuses the mailbox: no use retrying
         [message] = db.session.scalars(select(OutboxMessage)).all()
-        assert message.status == OutboxStatus.NO_ADDRESS
+        assert message.status == OutboxStatus.FAILED and message.attempts == 1
+        assert message.last_error == "SMTPRecipientsRefused"
         admin_id, expert_id, message_id, message_key = admin.id, expert.id, message.id, message.message_id
     client = mail_app.test_client()
     with mail_app.app_context():
@@ -269,7 +271,8 @@ def test_a_refused_recipient_fails_for_good_and_shows_on_the_admin_page(mail_app
         db.session.expunge(admin)
     assert make.login(client, admin).status_code == 302
     page = client.get("/beheer/e-mail/").get_data(as_text=True)
-    assert "Geen e-mailadres bekend" in page and str(escape(message_key)) in page
+    assert "Mislukt, niet meer geprobeerd" in page and str(escape(message_key)) in page
+    assert "onbekend@" not in page  # the page shows the account, not the address
     with mail_app.app_context():
         with_address(db.session.get(User, expert_id))
         db.session.commit()
@@ -278,3 +281,20 @@ def test_a_refused_recipient_fails_for_good_and_shows_on_the_admin_page(mail_app
         send_due(transport(mail_app), "worker-a")
         assert db.session.get(OutboxMessage, message_id).status == OutboxStatus.SENT
     assert smtp.recorder.message_ids() == [message_key]
+
+
+def test_without_an_address_only_legal_deadlines_are_queued(mail_app: Flask, smtp: SmtpServer) -> None:
+    from mda.notifications.events import case_subject
+    from mda.notifications.operations import notify
+    with mail_app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        expert = make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE))
+        case = make.case(coordinator)
+        add_expert(case, expert, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        assert db.session.query(OutboxMessage).count() == 0   # no address: the inbox only
+        notify([coordinator], NotificationKind.HOUSE_BAN_EXPIRY_NEAR, case_subject(case, "house_ban", 1),
+               link=f"/casussen/{case.id}/huisverboden", due_key="x")
+        db.session.commit()
+        send_due(transport(mail_app), "worker-a")
+        [message] = db.session.scalars(select(OutboxMessage)).all()
+        assert message.status == OutboxStatus.NO_ADDRESS      # for the administrator to see

@@ -43,7 +43,7 @@ def send_digests(now: datetime | None = None) -> int:
             notification.digest_pending = False
         settings = settings_of(user)
         settings.last_digest_on = local.date()
-        if lines and user.active:
+        if lines and user.active and settings.email:
             enqueue_mail(user, subject=mail_subject(lines),
                          body=mail_body(lines), is_digest=True)
             queued += 1

@@ -92,10 +92,16 @@ def _write(user: User, kind: NotificationKind, subject: Subject, *, link: str, d
     else:
         db.session.add(notification)
         db.session.flush()
-    if delivery == Delivery.IMMEDIATE:
+    # Without an address a user gets the app only; a legal deadline is queued all the same, so
+    # that the functional administrator sees that it could not go out.
+    if delivery == Delivery.IMMEDIATE and (kind in MANDATORY_IMMEDIATE or address_of(user)):
         enqueue_mail(user, subject=mail_subject([notification]), body=mail_body([notification]),
                      notification=notification)
     return notification
+
+
+def address_of(user: User) -> str | None:
+    return db.session.scalar(select(NotificationSettings.email).where(NotificationSettings.user_id == user.id))
 
 
 def _exists(user: User, kind: NotificationKind, subject: Subject, due_key: str) -> bool:
