@@ -79,7 +79,9 @@ def test_a_notification_about_a_case_no_longer_visible_does_not_lead_into_it(app
     client = client_for(app, ids["expert"])
     response = client.get(f"/meldingen/{note.id}")
     assert response.status_code == 302 and response.headers["Location"] == "/meldingen/"
-    assert "geen toegang" in client.get("/meldingen/").get_data(as_text=True)
+    page = client.get("/meldingen/").get_data(as_text=True)
+    assert "geen toegang (meer) tot deze casus" in page
+    assert ids["reference"] not in page  # the inbox no longer names the case either
 
 
 def test_preferences_are_saved_and_bad_input_is_refused_with_a_dutch_message(app: Flask) -> None:

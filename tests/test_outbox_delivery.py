@@ -298,3 +298,20 @@ def test_without_an_address_only_legal_deadlines_are_queued(mail_app: Flask, smt
         send_due(transport(mail_app), "worker-a")
         [message] = db.session.scalars(select(OutboxMessage)).all()
         assert message.status == OutboxStatus.NO_ADDRESS      # for the administrator to see
+
+
+def test_a_worker_asked_to_stop_finishes_the_message_in_hand_and_leaves_the_rest(
+        mail_app: Flask, smtp: SmtpServer) -> None:
+    busy_world(mail_app)
+    with mail_app.app_context():
+        total = db.session.query(OutboxMessage).count()
+        asked = []
+
+        def stop_after_two() -> bool:  # SIGTERM arrives while the second message is being sent
+            asked.append(1)
+            return len(asked) > 2
+
+        report = send_due(transport(mail_app), "worker-a", stopping=stop_after_two)
+        assert len(report.sent) == 2
+        left = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
+        assert len(left) == total - 2 and all(m.claimed_by is None for m in left)  # free for the next worker

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -141,14 +142,16 @@ def send_one(message_id: int, worker_id: str, transport: Transport, report: Send
         log.warning("e-mail %s sent after its claim ran out", message_id)
 
 
-def send_due(transport: Transport, worker_id: str, *, limit: int = 1) -> SendReport:
+def send_due(transport: Transport, worker_id: str, *, limit: int = 1,
+             stopping: Callable[[], bool] = lambda: False) -> SendReport:
     """Send every due message. By default one message is claimed at a time, so its lease
     (5 minutes) always covers its one send (the SMTP timeout is 30 seconds): a slow batch can
     never outlive its claims and be taken over by another worker while still being sent."""
     report = SendReport()
-    while True:
+    while not stopping():  # a worker asked to stop finishes the message in hand, then stops
         ids = claim(worker_id, limit=limit)
         for message_id in ids:
             send_one(message_id, worker_id, transport, report)
         if len(ids) < limit:
-            return report
+            break
+    return report

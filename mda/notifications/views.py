@@ -33,7 +33,12 @@ def _safe_link(link: str) -> str:
 def index() -> str:
     account = current_account()
     unread_only = request.args.get("ongelezen") == "1"
-    return render_template("notifications/index.html", notifications=queries.inbox(account, unread_only=unread_only),
+    notifications = queries.inbox(account, unread_only=unread_only)
+    # A case number is shown only while the user may still see the case (an expert taken off a
+    # team keeps older notifications, not the case's number).
+    visible = {case_id for case_id in {n.case_id for n in notifications if n.case_id is not None}
+               if may(account, Permission.CASE_VIEW, db.session.get(Case, case_id))}
+    return render_template("notifications/index.html", notifications=notifications, visible_cases=visible,
                            unread_only=unread_only, unread=queries.unread_count(account), form=EmptyForm())
 
 

@@ -35,13 +35,14 @@ class Job:
 class JobContext:
     worker_id: str
     transport: object | None
+    stopping: Callable[[], bool] = lambda: False   # true once the worker was asked to stop
 
 
 def send_outbox(context: JobContext) -> str:
     from ..notifications.delivery import send_due
     if context.transport is None:
         return "geen SMTP-server ingesteld; e-mails wachten in de wachtrij"
-    return str(send_due(context.transport, context.worker_id))  # type: ignore[arg-type]
+    return str(send_due(context.transport, context.worker_id, stopping=context.stopping))  # type: ignore[arg-type]
 
 
 def send_digests(context: JobContext) -> str:

@@ -60,7 +60,7 @@ class Worker:
                                   day=day):
                 return None
             try:
-                outcome = job.run(JobContext(self.worker_id, self.transport))
+                outcome = job.run(JobContext(self.worker_id, self.transport, self.stopping.is_set))
             except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
                 db.session.rollback()
                 # The type only: an exception's text may quote data.
