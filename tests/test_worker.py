@@ -184,3 +184,33 @@ def test_mda_worker_stops_cleanly_on_sigterm(migrated: str, keys: dict[str, Any]
     assert process.returncode == 0, output
     assert "Worker stopped." in output and "job end_orders" in output
     assert "Traceback" not in output
+
+
+def test_the_nightly_backup_is_written_once_and_old_ones_are_removed(
+        migrated: str, keys: dict[str, Any], instance_dir: Path, tmp_path: Path, clock) -> None:
+    import base64
+    import secrets
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    stale = folder / "mda-2000-01-01.mdabackup"
+    stale.write_bytes(b"old")
+    unrelated = folder / "notities.txt"
+    unrelated.write_text("blijft")
+    app = build_app(migrated, keys, instance_dir, BACKUP_DIRECTORY=str(folder),
+                    BACKUP_KEY=base64.b64encode(secrets.token_bytes(32)).decode())
+    try:
+        worker = Worker(app, jobs=(job("nightly_backup"),), worker_id="w")
+        day = utcnow().astimezone(AMSTERDAM).date()
+        clock(at(day, 0, 30))
+        assert worker.run_once() == {}
+        clock(at(day, 1, 10))
+        outcome = worker.run_once()["nightly_backup"]
+        assert outcome.startswith(f"back-up mda-{day.isoformat()}.mdabackup gemaakt, 1 oude")
+        clock(at(day, 4, 0))
+        assert worker.run_once() == {}
+        made = folder / f"mda-{day.isoformat()}.mdabackup"
+        assert made.stat().st_size > 0 and not stale.exists() and unrelated.exists()
+    finally:
+        with app.app_context():
+            empty_database()
+            db.dispose()

@@ -78,9 +78,10 @@ BACKUP_NAME = re.compile(r"^mda-(\d{4}-\d{2}-\d{2})\.mdabackup$")
 def nightly_backup(context: JobContext) -> str:
     from ..audit.models import AuditAction
     from ..audit.trail import record
-    from ..lifecycle.backup import create_backup
+    from ..lifecycle.backup import backup_key, create_backup
     from ..timeutil import today
     settings: Settings = current_app.extensions["mda.settings"]
+    backup_key()  # no key: fail before anything is recorded (the job is tried again in 5 minutes)
     folder = Path(settings.backup_directory or "")
     folder.mkdir(parents=True, exist_ok=True)
     record(AuditAction.EXPORT, username="(systeem)", object_type="backup", detail="nachtelijke versleutelde back-up")
