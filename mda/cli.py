@@ -49,7 +49,8 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
                                        "run `mda demo --reset` to start over.")
         write_key_file(key_file)
         click.echo(f"Demo keys written to {key_file} (never use these for real data).")
-    app = create_app({"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}"})
+    app = create_app({"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}",
+                      "APP_BASE_URL": f"http://{host}:{port}"})
     with app.app_context():
         upgrade(db.engine)
         loaded = load_demo_data()
@@ -65,6 +66,14 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return
+    # The demo runs the periodic work too; without a mail server its e-mails are printed here
+    # and shown to the functional administrator under E-mail.
+    from .notifications.mailer import transport_for
+    from .worker.runner import Worker
+    settings = app.extensions["mda.settings"]
+    Worker(app, transport=transport_for(settings.mail, settings.mode)).start_in_thread()
+    click.echo("  The worker runs alongside: e-mails it would send appear in this terminal and, for")
+    click.echo("  the functional administrator (beheerder), under E-mail.")
     # app.run() refuses to start inside a Flask CLI command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
@@ -273,6 +282,28 @@ def people_reindex(batch_size: int) -> None:
     from .people.operations import reindex_persons
     report = reindex_persons(batch_size=batch_size)
     click.echo(f"{report.checked} personen gelezen, {report.changed} bijgewerkt.")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Run every due job once, then stop.")
+def worker_command(once: bool) -> None:
+    """Run the periodic work: e-mails and digests, ending orders, deadline notifications, the
+    daily retention purge, the nightly backup (when BACKUP_DIRECTORY is set). Stops on SIGTERM."""
+    import logging
+    from .notifications.mailer import transport_for
+    from .worker.runner import Worker
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = current_app.extensions["mda.settings"]
+    worker = Worker(current_app._get_current_object(),  # type: ignore[attr-defined]
+                    transport=transport_for(settings.mail, settings.mode),
+                    tick_seconds=float(current_app.config.get("WORKER_TICK_SECONDS") or 5))
+    if once:
+        for name, outcome in worker.run_once().items():
+            click.echo(f"{name}: {outcome}")
+        return
+    click.echo(f"Worker {worker.worker_id} running; stop with SIGTERM or Ctrl-C.")
+    worker.run_forever()
+    click.echo("Worker stopped.")
 
 
 from .lifecycle.cli import backup_group, lifecycle_group  # noqa: E402

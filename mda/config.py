@@ -10,7 +10,7 @@ import binascii
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -35,10 +35,56 @@ class Settings:
     session_absolute_hours: int
     ave_outside_band_days: int
     rate_limit_storage_uri: str
+    mail: "MailSettings | None" = None
+    backup_directory: str | None = None
+    backup_keep_days: int = 30
 
     @property
     def is_production(self) -> bool:
         return self.mode == "production"
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """The SMTP server notifications go out through. Without ``SMTP_HOST`` nothing is sent
+    (in the demo the worker shows what it would send instead)."""
+
+    host: str | None
+    port: int
+    security: str
+    username: str | None
+    password: str | None = field(repr=False, default=None)
+    sender: str = "mda@localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    timeout_seconds: float = 30.0
+
+
+def _mail_settings(config: Mapping[str, Any], mode: str) -> MailSettings:
+    host = config.get("SMTP_HOST") or None
+    security = str(config.get("SMTP_SECURITY") or "starttls").lower()
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {security!r}.")
+    try:
+        port = int(config.get("SMTP_PORT") or (465 if security == "tls" else 587))
+    except ValueError as exc:
+        raise ConfigError("SMTP_PORT must be a number.") from exc
+    base_url = str(config.get("APP_BASE_URL") or "").rstrip("/")
+    sender = config.get("MAIL_SENDER")
+    if host and mode == "production":
+        if not base_url.startswith("https://"):
+            raise ConfigError("APP_BASE_URL (MDA_APP_BASE_URL) must be the https:// address of the app when "
+                              "SMTP_HOST is set: the e-mails link to it.")
+        if not sender:
+            raise ConfigError("MAIL_SENDER (MDA_MAIL_SENDER) is required when SMTP_HOST is set.")
+        if security == "none":
+            raise ConfigError("SMTP_SECURITY=none is refused in production: use starttls or tls.")
+    return MailSettings(host=host, port=port, security=security, username=config.get("SMTP_USERNAME") or None,
+                        password=str(config.get("SMTP_PASSWORD") or "") or None, sender=str(sender or "mda@localhost"),
+                        base_url=base_url or "http://127.0.0.1:5000",
+                        timeout_seconds=float(config.get("SMTP_TIMEOUT_SECONDS") or 30))
 
 
 def generate_key_material() -> dict[str, Any]:
@@ -170,4 +216,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
         session_absolute_hours=int(config.get("SESSION_ABSOLUTE_HOURS", 10)),
         ave_outside_band_days=int(config.get("AVE_OUTSIDE_BAND_DAYS", 30)),
         rate_limit_storage_uri=rate_limit_storage_uri,
+        mail=_mail_settings(config, mode),
+        backup_directory=config.get("BACKUP_DIRECTORY") or None,
+        backup_keep_days=int(config.get("BACKUP_KEEP_DAYS") or 30),
     )

@@ -92,6 +92,11 @@ def load_demo_data() -> bool:
     users = {username: create_user(username=username, display_name=name, password=DEMO_PASSWORD, roles=roles,
                                    organisation=organisations[org], by=None)
              for username, name, roles, org in DEMO_USERS}
+    from .notifications.models import NotificationSettings
+    # Addresses that can never be delivered to: the demo's worker only prints its e-mails.
+    session.add_all(NotificationSettings(user_id=user.id, email=f"{username}@demo.invalid", digest_hour=7)
+                    for username, user in users.items())
+    session.flush()
     municipalities = {m.name: m for m in session.scalars(select(Municipality))}
     lead, coordinator = users["teamleider"], users["coordinator"]
     for account in (lead, coordinator):  # what Veilig Thuis sees after acceptance, for a warm handover

@@ -8,12 +8,15 @@ from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noq
 from .journal.models import JournalEntry, JournalEntryPerson, ParticipationRecord, Task  # noqa: F401
 from .documents.models import Attachment, AttachmentChunk  # noqa: F401
 from .lifecycle.models import ErasureRequest  # noqa: F401
+from .notifications.models import (Notification, NotificationPreference,  # noqa: F401
+                                   NotificationSettings, OutboxMessage)
 from .organisations.models import Organisation  # noqa: F401
 from .people.models import Person, PersonRelation  # noqa: F401
 from .reference.models import AveLevel, Discipline, Municipality, PilotPeriod  # noqa: F401
 from .referrals.models import ConsultationQuestion, Referral  # noqa: F401
 from .safety.models import Assessment, SafetyPlan  # noqa: F401
 from .teams.models import TeamMembership  # noqa: F401
+from .worker.models import JobLease  # noqa: F401
 from .cases import deadlines  # noqa: F401  - keeps cases.next_deadline current on every flush
 from .db import Base
 

@@ -106,6 +106,11 @@ def init_app(app: Flask) -> None:
     from .huisverbod.queries import case_signals as house_ban_signals, timeline_entries as house_ban_timeline
     case_signals.register(app, house_ban_signals)
     case_signals.register_timeline(app, house_ban_timeline)
+    from .notifications.views import admin_blueprint as mail_admin_blueprint
+    from .notifications.views import blueprint as notifications_blueprint
+    app.register_blueprint(notifications_blueprint)
+    app.register_blueprint(mail_admin_blueprint)
+    app.context_processor(_unread_notifications)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)
@@ -123,6 +128,23 @@ def _policy_for_templates() -> dict[str, object]:
     def can(permission: str) -> bool:
         return may(current_account(), Permission(permission))
     return {"can": can}
+
+
+def _unread_notifications() -> dict[str, object]:
+    """The header's count of unread notifications, asked only when a page shows it."""
+    def unread_notifications() -> int:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from .notifications.queries import unread_count
+        account = current_account()
+        if account is None:
+            return 0
+        try:
+            return unread_count(account)
+        except SQLAlchemyError:  # an error page must still render when the database fails
+            db.session.rollback()
+            return 0
+    return {"unread_notifications": unread_notifications}
 
 
 def _require_login() -> Response | None:

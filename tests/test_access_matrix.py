@@ -50,6 +50,8 @@ class World:
     api_token: ApiToken | None = None
     consultation: ConsultationQuestion | None = None
     own_attachment_id: int = 0                      # a document kept with the own case
+    coordinator_notification_id: int = 0            # a notification in the coordinator's inbox
+    outbox_message_id: int = 0
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def world(app: Flask) -> Iterator[World]:
         yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral,
                     own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
                     **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]),
-                    **_document_world(own_case, users["coordinator"]))
+                    **_document_world(own_case, users["coordinator"]), **_notification_world(own_case, users))
 
 
 def _document_world(case: Case, by: User) -> dict[str, object]:
@@ -94,6 +96,19 @@ def _document_world(case: Case, by: User) -> dict[str, object]:
                         kind=AttachmentKind.DECISION, description="Beschikking", by=by)
     db.session.commit()
     return {"own_attachment_id": attachment.id}
+
+
+def _notification_world(case: Case, users: dict[str, User]) -> dict[str, object]:
+    """A task given to the coordinator by the expert: a notification in the coordinator's inbox
+    and an e-mail in the outbox."""
+    from mda.notifications.models import Notification, OutboxMessage
+    add_task(case, description="Taak voor de coördinator", owner=users["coordinator"], due_on=date.today(),
+             by=users["expert"])
+    note = db.session.query(Notification).filter_by(recipient_id=users["coordinator"].id).one()
+    message = OutboxMessage(recipient_id=users["coordinator"].id, subject="MDA++", body="x", message_id="<m@test>")
+    db.session.add(message)
+    db.session.commit()
+    return {"coordinator_notification_id": note.id, "outbox_message_id": message.id}
 
 
 def _referral_world(users: dict[str, User], vt_org_id: int) -> dict[str, object]:
@@ -352,6 +367,20 @@ ROUTES: dict[str, list[Route]] = {
                                only("privacy"))],
     "lifecycle.execute": [Route("POST", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}/uitvoeren",
                                 only("privacy"))],
+    # Notifications: everyone's own inbox and preferences; someone else's notification is 404.
+    "notifications.index": [Route("GET", lambda w: "/meldingen/", SIGNED_IN),
+                            Route("GET", lambda w: "/meldingen/?ongelezen=1", SIGNED_IN)],
+    "notifications.open_notification": [
+        Route("GET", lambda w: f"/meldingen/{w.coordinator_notification_id}", only("coordinator"), 404),
+        Route("GET", lambda w: "/meldingen/999999", only(), 404)],
+    "notifications.mark_read": [
+        Route("POST", lambda w: f"/meldingen/{w.coordinator_notification_id}/gelezen", only("coordinator"), 404)],
+    "notifications.mark_all_read": [Route("POST", lambda w: "/meldingen/alles-gelezen", SIGNED_IN)],
+    "notifications.preferences": [Route("GET", lambda w: "/meldingen/instellingen", SIGNED_IN),
+                                  Route("POST", lambda w: "/meldingen/instellingen", SIGNED_IN)],
+    "mail_admin.outbox": [Route("GET", lambda w: "/beheer/e-mail/", only("admin")),
+                          Route("GET", lambda w: "/beheer/e-mail/?alles=1", only("admin"))],
+    "mail_admin.retry": [Route("POST", lambda w: f"/beheer/e-mail/{w.outbox_message_id}/opnieuw", only("admin"))],
     # Last, because it ends the session of the client that walks the matrix.
     "auth.logout": [Route("POST", lambda w: "/uitloggen", frozenset(ROLES), public=True)],
 }

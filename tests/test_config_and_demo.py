@@ -82,3 +82,25 @@ def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> N
     engine.dispose()
     again = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "existing demo data" in again.output
+
+
+def test_mail_settings_are_checked_in_production(bare_instance: Path) -> None:
+    from mda.config import load_settings
+    base = {"MODE": "production", "DATABASE_URL": "postgresql+psycopg://x@localhost/x", "SECRET_KEY": "s" * 40,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", **key_config()}
+    assert load_settings(base, str(bare_instance)).mail.host is None  # no mail server: nothing is sent
+    with pytest.raises(ConfigError, match="APP_BASE_URL"):
+        load_settings({**base, "SMTP_HOST": "smtp.example.nl", "MAIL_SENDER": "mda@example.nl"}, str(bare_instance))
+    with pytest.raises(ConfigError, match="MAIL_SENDER"):
+        load_settings({**base, "SMTP_HOST": "smtp.example.nl", "APP_BASE_URL": "https://mda.example.nl"},
+                      str(bare_instance))
+    with pytest.raises(ConfigError, match="SMTP_SECURITY"):
+        load_settings({**base, "SMTP_HOST": "smtp.example.nl", "SMTP_SECURITY": "plain"}, str(bare_instance))
+    with pytest.raises(ConfigError, match="refused in production"):
+        load_settings({**base, "SMTP_HOST": "smtp.example.nl", "SMTP_SECURITY": "none", "MAIL_SENDER": "a@b.nl",
+                       "APP_BASE_URL": "https://mda.example.nl"}, str(bare_instance))
+    mail = load_settings({**base, "SMTP_HOST": "smtp.example.nl", "SMTP_SECURITY": "tls", "SMTP_USERNAME": "mda",
+                          "SMTP_PASSWORD": "geheim", "MAIL_SENDER": "mda@example.nl",
+                          "APP_BASE_URL": "https://mda.example.nl/"}, str(bare_instance)).mail
+    assert (mail.port, mail.base_url, mail.username) == (465, "https://mda.example.nl", "mda")
+    assert "geheim" not in repr(mail)

@@ -96,12 +96,15 @@ def open_case(*, municipality: Municipality, intake_route: IntakeRoute, coordina
     case.ave_changes.append(AveChange(to_level=ave_level, changed_at=now, changed_by_id=by.id))
     db.session.add(case)
     db.session.flush()
-    db.session.add(TeamMembership(case_id=case.id, user_id=coordinator.id,
-                                  organisation_id=coordinator.organisation_id,
-                                  team_role=TeamRole.COORDINATOR, team_phase=TeamPhase.BASISTEAM,
-                                  started_on=opened_on, added_by_id=by.id))
+    membership = TeamMembership(case_id=case.id, user_id=coordinator.id,
+                                organisation_id=coordinator.organisation_id,
+                                team_role=TeamRole.COORDINATOR, team_phase=TeamPhase.BASISTEAM,
+                                started_on=opened_on, added_by_id=by.id)
+    db.session.add(membership)
     db.session.flush()
     record(AuditAction.CREATE, by=by, case_id=case.id, object_type="case", object_id=case.id)
+    from ..notifications import events as notifications  # the notifications area builds on cases
+    notifications.team_member_added(membership, by=by)
     return case
 
 

@@ -20,6 +20,7 @@ from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
 from ..people.identity import is_adult_on
+from ..notifications import events as notifications
 from ..people.models import Person
 from ..reference.models import Municipality
 from ..timeutil import AMSTERDAM, today, utcnow
@@ -318,8 +319,10 @@ def withdraw(ban: HouseBan, *, decided_by: ImposedBy, withdrawn_at: datetime, by
     _moment_between(ban, withdrawn_at, "withdrawn_at", "intrekken")
     ban.status = HouseBanStatus.WITHDRAWN
     ban.ended_at = withdrawn_at
-    return _event(ban, HouseBanEventKind.WITHDRAWN, by=by, occurred_at=withdrawn_at, decided_by=decided_by,
-                  note=note)
+    event = _event(ban, HouseBanEventKind.WITHDRAWN, by=by, occurred_at=withdrawn_at, decided_by=decided_by,
+                   note=note)
+    notifications.house_ban_ended(ban)
+    return event
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,6 +485,7 @@ def expire_due_orders(now: datetime | None = None) -> list[int]:
         ban = db.session.get(HouseBan, ban_id)
         db.session.refresh(ban)
         _event(ban, HouseBanEventKind.EXPIRED, by=None, occurred_at=ban.ends_at)
+        notifications.house_ban_ended(ban)
     return list(rows)
 
 

@@ -12,6 +12,7 @@ from ..db import db
 from ..errors import InvalidInput
 from ..people.models import Person
 from .models import JournalEntry, JournalEntryPerson, JournalKind, ParticipationRecord, Task
+from ..notifications import events as notifications
 
 
 def write_journal_entry(case: Case, *, kind: JournalKind, occurred_at: datetime, body: str,
@@ -42,6 +43,7 @@ def add_task(case: Case, *, description: str, owner: User, due_on: date, by: Use
     db.session.add(task)
     db.session.flush()
     record(AuditAction.CREATE, by=by, case_id=case.id, object_type="task", object_id=task.id)
+    notifications.task_assigned(task, by=by)
     return task
 
 

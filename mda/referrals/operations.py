@@ -21,6 +21,7 @@ from ..cases.models import Case, CaseStatus, IntakeRoute, ViolenceForm, validate
 from ..cases.operations import open_case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
+from ..notifications import events as notifications
 from ..organisations.models import Organisation, OrganisationKind
 from ..people.identity import GenderCategory, validate_birth_date, validate_bsn
 from ..people.models import Person, PersonRole
@@ -427,6 +428,7 @@ def _submit(referral: Referral, actor: Actor, *, expected_version: int | str | N
     db.session.flush()
     record(AuditAction.CHANGE, object_type="referral", object_id=referral.id, detail="verwijzing ingediend",
            **actor.audit())
+    notifications.referral_submitted(referral)
     return referral
 
 
@@ -534,6 +536,7 @@ def accept(referral: Referral, *, by: User, coordinator: User | None, ave_level:
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="referral", object_id=referral.id,
            detail="verwijzing geaccepteerd" + (f"; her-melding van casus {previous.id}" if previous else ""))
+    notifications.referral_decided(referral, coordinator=coordinator)
     return case
 
 
@@ -614,6 +617,7 @@ def decline(referral: Referral, *, by: User, reason: str | None,
     _decide(referral, ReferralStatus.DECLINED, by, reason)
     db.session.flush()
     record(AuditAction.CHANGE, by=by, object_type="referral", object_id=referral.id, detail="verwijzing afgewezen")
+    notifications.referral_decided(referral)
     return referral
 
 
@@ -631,6 +635,7 @@ def redirect(referral: Referral, *, by: User, target: Any, advice: str | None,
     db.session.flush()
     record(AuditAction.CHANGE, by=by, object_type="referral", object_id=referral.id,
            detail=f"verwijzing doorgeleid: {target.value}")
+    notifications.referral_decided(referral)
     return referral
 
 

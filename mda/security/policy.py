@@ -19,6 +19,7 @@ from sqlalchemy import false, or_, select
 from ..accounts.models import Role, User
 from ..cases.models import Case
 from ..db import db
+from ..notifications.models import Notification
 from ..referrals.models import Referral, ReferralStatus
 from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import today
@@ -88,6 +89,8 @@ def may(user: User | None, permission: Permission, target: Any = None) -> bool:
         return _may_on_case(user, permission, target)
     if isinstance(target, Referral):
         return _may_on_referral(user, permission, target)
+    if isinstance(target, Notification):
+        return permission == P.SIGNED_IN and target.recipient_id == user.id  # one's own inbox only
     if permission in CASE_PERMISSIONS:
         return False  # a case permission always needs its case
     return target is None

@@ -12,6 +12,7 @@ from ..cases.models import Case
 from ..cases.operations import check_version, touch
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition
+from ..notifications import events as notifications
 from ..timeutil import today
 from .models import TeamMembership, TeamPhase, TeamRole
 
@@ -52,6 +53,9 @@ def change_coordinator(case: Case, new_coordinator: User, *, by: User, on: date 
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="team_membership",
            object_id=membership.id, detail="coördinator gewisseld")
+    if running is not None:
+        notifications.team_member_removed(running, by=by)
+    notifications.team_member_added(membership, by=by)
     return membership
 
 
@@ -68,6 +72,7 @@ def add_expert(case: Case, expert: User, *, discipline_code: str, team_phase: Te
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="team_membership",
            object_id=membership.id, detail="expert toegevoegd")
+    notifications.team_member_added(membership, by=by)
     return membership
 
 
@@ -79,3 +84,4 @@ def end_expert_membership(membership: TeamMembership, *, by: User, on: date | No
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=membership.case_id, object_type="team_membership",
            object_id=membership.id, detail="expert beëindigd")
+    notifications.team_member_removed(membership, by=by)
