@@ -321,6 +321,13 @@ ROUTES: dict[str, list[Route]] = {
                                only("privacy"))],
     "lifecycle.execute": [Route("POST", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}/uitvoeren",
                                 only("privacy"))],
+    # Health for load balancers, metrics for monitoring: no session needed and none grants more. A
+    # session never opens the metrics: only a configured address or the token does (test_monitoring).
+    "monitoring.live": [Route("GET", lambda w: "/health/live", frozenset(ROLES), public=True,
+                              public_statuses=(200,))],
+    "monitoring.ready": [Route("GET", lambda w: "/health/ready", frozenset(ROLES), public=True,
+                               public_statuses=(200,))],
+    "monitoring.metrics": [Route("GET", lambda w: "/metrics", frozenset(), public=True, public_statuses=(403,))],
     # Last, because it ends the session of the client that walks the matrix.
     "auth.logout": [Route("POST", lambda w: "/uitloggen", frozenset(ROLES), public=True)],
 }

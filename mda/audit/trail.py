@@ -54,6 +54,7 @@ def _audit_key() -> bytes:
 
 
 PENDING_KEY = "mda.audit.pending"
+APPENDED_KEY = "mda.audit.appended"
 
 
 def record(action: AuditAction, *, by: object | None = None, case_id: int | None = None,
@@ -111,6 +112,7 @@ def _append(session: Session, event: AuditEvent) -> None:
                                .returning(AuditEvent.__table__.c.id)).scalar_one()
     session.execute(update(head_table).where(head_table.c.id == CHAIN_HEAD_ID)
                     .values(last_hash=event.hash, last_event_id=event.id))
+    session.info[APPENDED_KEY] = session.info.get(APPENDED_KEY, 0) + 1  # counted at commit (mda.monitoring)
 
 
 @sa_event.listens_for(Session, "before_commit")
