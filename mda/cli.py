@@ -152,6 +152,13 @@ def db_current() -> None:
     current(db.engine)
 
 
+@db_group.command("optimize")
+def db_optimize() -> None:
+    """Refresh the query planner's statistics (SQLite: ANALYZE + PRAGMA optimize); run it nightly."""
+    from .db import db, optimize
+    click.echo(optimize(db.engine))
+
+
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
