@@ -347,10 +347,10 @@ def _sqlite_into_postgres(url: URL, chunks: Iterator[bytes]) -> None:
                         # NULL (nothing to do) for a key without a sequence, e.g. a fixed reference id.
                         column = key[0]
                         writing.execute(text(
-                                "SELECT setval(pg_get_serial_sequence(:table, :column), "
-                                f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 1), '
-                                f'(SELECT COUNT(*) FROM "{table.name}") > 0)'),
-                                {"table": table.name, "column": column.name})
+                            "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                            f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 1), '
+                            f'(SELECT COUNT(*) FROM "{table.name}") > 0)'),
+                            {"table": table.name, "column": column.name})
             _verify_copy(source, target, ordered)
         except BackupError:
             raise
