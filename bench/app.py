@@ -1,8 +1,15 @@
-"""The production app plus a bare ``/hello`` route, for the benchmark only.
+"""The production app plus two reference routes, for the benchmark only.
 
-The route goes through the same middleware as every page (login check, Talisman headers, the
+``/hello`` goes through the same middleware as every page (login check, Talisman headers, the
 commit-per-request hook), but renders nothing and reads nothing: the ceiling of this app on this
-machine. It exists only in this wrapper, never in ``mda.create_app``.
+machine.
+
+``/floor`` is the least any page of personal data can cost: signed in (the session check, the
+account and its roles loaded), one audit record appended to the hash chain, and the durable
+commit of the request, nothing else (no case, no template). Pages are held against it, and it is
+held against /hello and against the disk's own commit rate (bench/commit_rate.py).
+
+Both exist only in this wrapper, never in ``mda.create_app``.
 """
 from __future__ import annotations
 
@@ -18,7 +25,17 @@ def create_bench_app() -> Flask:
     def bench_hello() -> str:
         return "hello"
 
-    # The production login check lets only its own short list through; wrap it for this route.
+    from mda.audit.models import AuditAction
+    from mda.audit.trail import record
+    from mda.security.policy import Permission, current_account, requires
+
+    @app.route("/floor")
+    @requires(Permission.SIGNED_IN)
+    def bench_floor() -> str:
+        record(AuditAction.READ, by=current_account(), object_type="benchmark", detail="floor")
+        return "floor"
+
+    # The production login check lets only its own short list through; wrap it for /hello.
     functions = app.before_request_funcs.setdefault(None, [])
     for index, function in enumerate(functions):
         if function.__name__ == "_require_login":

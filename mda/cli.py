@@ -18,7 +18,31 @@ def _create_app_for_cli() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app_for_cli, add_default_commands=False,
+class _Group(FlaskGroup):
+    """Flask's group, but ``--help`` never builds the app (so it works without keys or a
+    database: every command is registered on this group itself), and a configuration or
+    database problem ends a command with one line instead of a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError
+        from .config import ConfigError
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(f"Configuration: {exc}") from None
+        except OperationalError as exc:
+            # The driver's first line only ("connection refused", "unable to open database file").
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise click.ClickException(f"The database does not answer (MDA_DATABASE_URL): {reason}") from None
+
+
+@click.group(cls=_Group, create_app=_create_app_for_cli, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main() -> None:
     """MDA++ case tracker. Configuration comes from MDA_* variables and instance/."""
@@ -55,6 +79,7 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
         upgrade(db.engine)
         loaded = load_demo_data()
         db.session.commit()
+        db.dispose()  # the workers open their own connections
     click.echo("")
     click.echo("MDA++ demo" + (" (fictitious demo data loaded)" if loaded else " (existing demo data)"))
     click.echo(f"  Open http://{host}:{port}/ and log in with one of these demo accounts.")
@@ -66,17 +91,40 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return
-    # The demo runs the periodic work too; without a mail server its e-mails are printed here
-    # and shown to the functional administrator under E-mail.
+    # The demo runs the periodic work too, in a thread of this (gunicorn's master) process; without
+    # a mail server its e-mails are printed here and shown to the functional administrator under E-mail.
     from .notifications.mailer import transport_for
     from .worker.runner import Worker
     settings = app.extensions["mda.settings"]
     Worker(app, transport=transport_for(settings.mail, settings.mode)).start_in_thread()
     click.echo("  The worker runs alongside: e-mails it would send appear in this terminal and, for")
     click.echo("  the functional administrator (beheerder), under E-mail.")
-    # app.run() refuses to start inside a Flask CLI command, so serve with Werkzeug directly.
-    from werkzeug.serving import run_simple
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    # The production server, as `mda serve`: one worker (the demo's login limit counts in memory)
+    # with threads, so a page and its assets load side by side.
+    from . import server
+    overrides = {"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}",
+                 "APP_BASE_URL": f"http://{host}:{port}"}
+    server.run(lambda: create_app(overrides),
+               server.server_settings(bind=f"{host}:{port}", workers=1, threads=4))
+
+
+@main.command("serve", with_appcontext=False)
+@click.option("--bind", default=None, help="Address(es) to listen on, comma-separated [MDA_BIND; 127.0.0.1:8000].")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes [MDA_WORKERS; 2].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads per worker; more than 1 uses gthread workers [MDA_THREADS; 1].")
+@click.option("--timeout", type=click.IntRange(min=1), default=None,
+              help="Seconds a request may take before its worker is restarted [MDA_TIMEOUT; 30].")
+def serve_command(bind: str | None, workers: int | None, threads: int | None, timeout: int | None) -> None:
+    """Run the app under gunicorn (the production server).
+
+    Settings come from MDA_* variables (options win): MDA_BIND, MDA_WORKERS, MDA_THREADS,
+    MDA_TIMEOUT, MDA_GRACEFUL_TIMEOUT, MDA_KEEPALIVE, MDA_MAX_REQUESTS; behind a TLS proxy set
+    MDA_TRUSTED_PROXIES to the number of proxies in front of the app. Run `mda db upgrade` first:
+    /health/ready answers 503 until the schema is at the latest migration.
+    """
+    from . import create_app, server
+    server.run(create_app, server.server_settings(bind=bind, workers=workers, threads=threads, timeout=timeout))
 
 
 def register_commands(app: Flask) -> None:
@@ -112,6 +160,13 @@ def db_current() -> None:
     from .db import db
     from .migrate import current
     current(db.engine)
+
+
+@db_group.command("optimize")
+def db_optimize() -> None:
+    """Refresh the query planner's statistics (SQLite: ANALYZE + PRAGMA optimize); run it nightly."""
+    from .db import db, optimize
+    click.echo(optimize(db.engine))
 
 
 @db_group.command("revision")

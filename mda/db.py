@@ -5,6 +5,8 @@ the request lifecycle commits once or rolls back everything.
 """
 from __future__ import annotations
 
+import atexit
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,6 +39,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_optimize_on_close(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's advice for long-lived connections: PRAGMA optimize before closing, so the query
+    # planner's statistics follow the data as a SQLite installation grows over the years. Cheap: it
+    # analyses only tables whose use on this connection suggests their statistics are stale.
+    try:
+        dbapi_connection.execute("PRAGMA optimize")
+    except Exception:  # noqa: BLE001  # closing must not fail because the optimisation did
+        pass
+
+
+_SQLITE_FILE_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_sqlite_pools() -> None:
+    """At process exit (a gunicorn worker stopping or restarting, a command ending), close the
+    pooled SQLite connections properly, which runs PRAGMA optimize on each."""
+    for engine in list(_SQLITE_FILE_ENGINES):
+        engine.dispose()
+
+
+def optimize(engine: Engine) -> str:
+    """``mda db optimize``: refresh the query planner's statistics (run it from cron or the worker,
+    e.g. nightly). SQLite: ANALYZE bounded by analysis_limit (sampled, seconds even on gigabytes),
+    then PRAGMA optimize; PostgreSQL: ANALYZE (autovacuum does it too, this does it now)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("PRAGMA optimize")
+            connection.commit()
+            return "SQLite: statistics refreshed (ANALYZE, PRAGMA optimize)."
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+        return "PostgreSQL: statistics refreshed (ANALYZE)."
+
+
 def make_engine(url: str) -> Engine:
     options: dict[str, Any] = {"hide_parameters": True}  # SQL errors never print personal values
     if url.startswith("sqlite"):
@@ -49,6 +88,9 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if "poolclass" not in options:  # a file database with a pool of long-lived connections
+            event.listen(engine, "close", _sqlite_optimize_on_close)
+            _SQLITE_FILE_ENGINES.add(engine)
     return engine
 
 

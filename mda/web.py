@@ -22,7 +22,9 @@ from .security.policy import Permission, current_account, declared_permission, m
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static",
                               "bootstrap.static",
                               # authenticated by its own API key (Bearer), never by a session
-                              "referrals_api.submit_referral"})
+                              "referrals_api.submit_referral"}) | {
+                              # health and metrics: no session; metrics checks address or token
+                              "monitoring.live", "monitoring.ready", "monitoring.metrics"}
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -117,3 +117,62 @@ def ctx(app: Flask) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# --- the logs of the whole suite never contain personal data ----------------------------------------
+# Every log record of the run (any logger, INFO and up) is written as the app writes it (JSON lines)
+# to one file; when the session ends, the file is scanned for the personal values the tests use and
+# for anything shaped like a BSN. A hit fails the run, naming the value's kind, never the value.
+
+_SUITE_LOG: dict[str, Any] = {}
+LOG_MARKERS = (
+    "Zzmarker", "Qqvoorbeeld",                        # tests/test_encryption_at_rest.py
+    "Matrixvoorbeeld", "Anderezaak", "Matrixlaan",    # tests/test_access_matrix.py
+    "Logmarkernaam",                                  # tests/test_monitoring.py
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import logging
+    import tempfile
+    from mda.monitoring.logs import JsonFormatter, RequestIdFilter
+    path = Path(tempfile.mkdtemp(prefix="mda-suite-logs-")) / "suite.jsonl"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logging.getLogger().addHandler(handler)
+    _SUITE_LOG.update(path=path, handler=handler)
+
+
+def personal_data_in_log(text: str) -> list[str]:
+    """Kinds of personal data found in ``text``: a marker value of the tests, or a BSN."""
+    import re
+    from tests.factories import BSN_A, BSN_B, BSN_C
+    found = [f"marker {marker[:3]}…" for marker in LOG_MARKERS if marker in text]
+    found += ["a test BSN" for bsn in (BSN_A, BSN_B, BSN_C) if bsn in text]
+    for candidate in re.findall(r"(?<![0-9A-Za-z])\d{9}(?![0-9A-Za-z])", text):
+        if sum(int(d) * w for d, w in zip(candidate, (9, 8, 7, 6, 5, 4, 3, 2, -1))) % 11 == 0:
+            found.append("a number that passes the BSN eleven-test")
+            break
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    import logging
+    handler = _SUITE_LOG.get("handler")
+    if handler is None:
+        return
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    path: Path = _SUITE_LOG["path"]
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    found = personal_data_in_log(text)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if found:
+        if reporter:
+            reporter.write_line(f"PERSONAL DATA IN THE LOGS OF THIS RUN ({path}): {', '.join(sorted(set(found)))}",
+                                red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter and text:
+        reporter.write_line(f"log scan: {text.count(chr(10))} log lines of this run, no personal data found")

@@ -381,6 +381,13 @@ ROUTES: dict[str, list[Route]] = {
     "mail_admin.outbox": [Route("GET", lambda w: "/beheer/e-mail/", only("admin")),
                           Route("GET", lambda w: "/beheer/e-mail/?alles=1", only("admin"))],
     "mail_admin.retry": [Route("POST", lambda w: f"/beheer/e-mail/{w.outbox_message_id}/opnieuw", only("admin"))],
+    # Health for load balancers, metrics for monitoring: no session needed and none grants more. A
+    # session never opens the metrics: only a configured address or the token does (test_monitoring).
+    "monitoring.live": [Route("GET", lambda w: "/health/live", frozenset(ROLES), public=True,
+                              public_statuses=(200,))],
+    "monitoring.ready": [Route("GET", lambda w: "/health/ready", frozenset(ROLES), public=True,
+                               public_statuses=(200,))],
+    "monitoring.metrics": [Route("GET", lambda w: "/metrics", frozenset(), public=True, public_statuses=(403,))],
     # Last, because it ends the session of the client that walks the matrix.
     "auth.logout": [Route("POST", lambda w: "/uitloggen", frozenset(ROLES), public=True)],
 }

@@ -143,3 +143,94 @@ def test_backup_key_must_be_set_and_differ_from_the_field_keys(backup_app: Flask
     backup_app.config["BACKUP_KEY_FILE"] = str(key_file)
     result = backup_app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "c.backup")])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def empty_postgres(migrated: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database beside the suite's (only when the suite runs on PostgreSQL)."""
+    if not migrated.startswith("postgresql"):
+        pytest.skip("moving to PostgreSQL needs a PostgreSQL server: run the suite with MDA_DATABASE_URL")
+    url = make_url(migrated)
+    name = f"{url.database}_move_{secrets.token_hex(4)}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_sqlite_installation_moves_to_postgresql(empty_postgres: str, keys: dict[str, Any], instance_dir: Path,
+                                                  tmp_path: Path) -> None:
+    """README, "Moving from SQLite to PostgreSQL": backup from SQLite, restore into PostgreSQL, verify."""
+    from mda.cases.models import Case
+    from mda.journal.models import JournalEntry, JournalKind
+    from mda.journal.operations import write_journal_entry
+    from mda.migrate import upgrade
+    from mda.models import metadata
+    from mda.timeutil import utcnow
+    backup_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    sqlite_app = build_app(f"sqlite:///{tmp_path / 'installation.sqlite'}", keys, instance_dir, BACKUP_KEY=backup_key)
+    with sqlite_app.app_context():
+        upgrade(db.engine)
+        db.dispose()
+    with sqlite_app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        person_id = add_person(case, role=PersonRole.UNDERGOING_VIOLENCE, by=coordinator, name=NAME,
+                               bsn=make.BSN_A, address=ADDRESS).id
+        write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, occurred_at=utcnow(), body="Zzverhuisverslag",
+                            by=coordinator)
+        db.session.commit()
+        case_id, reference = case.id, case.reference
+        db.dispose()
+    output = tmp_path / "move.backup"
+    assert sqlite_app.test_cli_runner().invoke(args=["backup", "create", str(output)]).exit_code == 0
+    with sqlite_app.app_context():  # as backed up (creating the backup added its own audit record)
+        source_rows = {table.name: [dict(row) for row in db.session.execute(table.select().order_by(*table.primary_key))
+                                    .mappings()] for table in metadata.sorted_tables}
+        db.dispose()
+
+    result = sqlite_app.test_cli_runner().invoke(args=["backup", "restore", str(output), "--target-url", empty_postgres])
+    assert result.exit_code == 0, result.output
+
+    moved = build_app(empty_postgres, keys, instance_dir)
+    with moved.app_context():
+        # Every row of every table arrived with the same values (dates, booleans, JSON, encrypted bytes).
+        for table in metadata.sorted_tables:
+            rows = [dict(row) for row in db.session.execute(table.select().order_by(*table.primary_key)).mappings()]
+            assert rows == source_rows[table.name], table.name
+        person = db.session.get(Person, person_id)
+        assert (person.name, person.bsn, person.address) == (NAME, make.BSN_A, ADDRESS)
+        assert [found.id for found in find_by_bsn(make.BSN_A)] == [person_id]
+        assert db.session.get(Case, case_id).reference == reference
+        assert verify(db.session).intact
+        # The sequences moved past the copied ids: new records get new ids, and the chain goes on.
+        coordinator = make.user(Role.COORDINATOR)
+        new_case = make.case(coordinator)
+        write_journal_entry(new_case, kind=JournalKind.CONTACT_FAMILY, occurred_at=utcnow(), body="Na de verhuizing",
+                            by=coordinator)
+        db.session.commit()
+        assert new_case.id > case_id
+        assert db.session.query(JournalEntry).count() == 2
+        assert verify(db.session).intact
+        db.dispose()
+    assert moved.test_client().get("/health/ready").status_code == 200
+    result = moved.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "intact" in result.output
+    with moved.app_context():
+        db.dispose()
+
+    # Moving into a database that is not empty is refused.
+    with sqlite_app.app_context(), pytest.raises(BackupError, match="niet leeg"):
+        restore_backup(output, empty_postgres)
+
+
+def test_a_postgresql_backup_does_not_restore_into_sqlite(backup_app: Flask, tmp_path: Path) -> None:
+    if not backup_app.extensions["mda.settings"].database_url.startswith("postgresql"):
+        pytest.skip("needs a PostgreSQL backup")
+    output = tmp_path / "pg.backup"
+    assert backup_app.test_cli_runner().invoke(args=["backup", "create", str(output)]).exit_code == 0
+    with backup_app.app_context(), pytest.raises(BackupError, match="ander soort"):
+        restore_backup(output, f"sqlite:///{tmp_path / 'target.sqlite'}")

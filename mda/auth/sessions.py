@@ -28,12 +28,16 @@ class SessionUser(UserMixin):
         return self.account.active
 
 
+_WITH_ROLES = (joinedload(User.roles),)
+
+
 def load_user_from_session_id(session_id: str) -> SessionUser | None:
     user_id, _, generation = session_id.partition(":")
     if not (user_id.isdigit() and generation.isdigit()):
         return None
-    # Every request loads its account: one query with its roles instead of two.
-    account = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+    # Every request loads its account: one query with its roles instead of two (the option is
+    # built once: a new one per request made SQLAlchemy rebuild its cache key every time).
+    account = db.session.get(User, int(user_id), options=_WITH_ROLES)
     if account is None or not account.active or account.session_generation != int(generation):
         return None
     return SessionUser(account)

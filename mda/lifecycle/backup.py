@@ -26,12 +26,12 @@ import sqlite3
 import struct
 import subprocess
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
-from sqlalchemy import inspect
+from sqlalchemy import Integer, delete, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
 from ..db import make_engine
@@ -245,11 +245,14 @@ def restore_backup(backup: Path, target_url: str) -> None:
     url = make_url(target_url)
     with backup.open("rb") as source:
         kind, header = read_kind(source)
-        if kind != _kind_of(url):
+        moving = kind == KIND_SQLITE and _kind_of(url) == KIND_POSTGRES
+        if kind != _kind_of(url) and not moving:
             raise BackupError("Deze back-up is van een ander soort database dan het doel.")
         _require_empty(url)
         chunks = decrypt_chunks(source, key, header)
-        if kind == KIND_SQLITE:
+        if moving:
+            _sqlite_into_postgres(url, chunks)
+        elif kind == KIND_SQLITE:
             _sqlite_restore(url, chunks)
         else:
             _postgres_restore(url, chunks)
@@ -284,3 +287,87 @@ def _postgres_restore(url: URL, chunks: Iterator[bytes]) -> None:
     if result.returncode != 0:
         raise BackupError(f"pg_restore is mislukt (code {result.returncode}): "
                           f"{result.stderr.decode(errors='replace').strip()[:500]}")
+
+
+# --- moving from SQLite to PostgreSQL -----------------------------------------------------------
+
+COPY_BATCH = 5000
+
+
+def _sqlite_into_postgres(url: URL, chunks: Iterator[bytes]) -> None:
+    """Restore a SQLite backup into an empty PostgreSQL database (moving an installation).
+
+    The PostgreSQL schema is made by the migrations, at the backup's revision, which must be the
+    latest one this code knows (run ``mda db upgrade`` on the SQLite installation before the
+    backup); then every table of the models is copied row by row through the models' own column
+    types (so SQLite's text dates and 0/1 booleans arrive as PostgreSQL's), in one transaction,
+    and the id sequences are moved past the copied ids. Encrypted values are copied as they are:
+    the same key file reads them afterwards."""
+    import tempfile
+
+    from ..migrate import upgrade
+    from ..models import metadata
+    from ..monitoring.health import expected_heads
+
+    data = b"".join(chunks)  # authenticated completely before anything is written
+    with tempfile.TemporaryDirectory(prefix="mda-move-") as folder:
+        image = Path(folder) / "source.sqlite"
+        with _private_file(image) as handle:
+            handle.write(_rollback_journal(data))
+        source = make_engine(f"sqlite:///{image}")
+        target = make_engine(url.render_as_string(hide_password=False))
+        try:
+            with source.connect() as reading:
+                revision = reading.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+                tables = set(inspect(reading).get_table_names()) - {"alembic_version"}
+            if frozenset(revision) != expected_heads():
+                raise BackupError("De back-up is niet van de nieuwste databaseversie: voer eerst `mda db upgrade` "
+                                  "uit op de SQLite-installatie en maak dan een nieuwe back-up.")
+            unknown = tables - set(metadata.tables)
+            if unknown:
+                raise BackupError(f"De back-up bevat tabellen die deze versie niet kent: {', '.join(sorted(unknown))}.")
+            upgrade(target, "heads")
+            ordered = [table for table in metadata.sorted_tables if table.name in tables]
+            with source.connect() as reading, target.begin() as writing:
+                # The migrations filled the reference tables and the chain head: the copy replaces them.
+                for table in reversed(metadata.sorted_tables):
+                    writing.execute(delete(table))
+                for table in ordered:
+                    batch = []
+                    for row in reading.execute(select(table)).mappings():
+                        batch.append(dict(row))
+                        if len(batch) == COPY_BATCH:
+                            writing.execute(table.insert(), batch)
+                            batch = []
+                    if batch:
+                        writing.execute(table.insert(), batch)
+                for table in ordered:
+                    key = list(table.primary_key.columns)
+                    if len(key) == 1 and isinstance(key[0].type, Integer):
+                        # NULL (nothing to do) for a key without a sequence, e.g. a fixed reference id.
+                        column = key[0]
+                        writing.execute(text(
+                            "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                            f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 1), '
+                            f'(SELECT COUNT(*) FROM "{table.name}") > 0)'),
+                            {"table": table.name, "column": column.name})
+            _verify_copy(source, target, ordered)
+        except BackupError:
+            raise
+        except Exception as exc:
+            raise BackupError(f"Verhuizen naar PostgreSQL is mislukt ({type(exc).__name__}); de doeldatabase "
+                              "kan half gevuld zijn: maak haar opnieuw leeg aan en probeer het nog eens.") from exc
+        finally:
+            source.dispose()
+            target.dispose()
+
+
+def _verify_copy(source: Any, target: Any, tables: list[Any]) -> None:
+    """Every table has as many rows in PostgreSQL as in the backup."""
+    with source.connect() as reading, target.connect() as written:
+        for table in tables:
+            expected = reading.execute(select(func.count()).select_from(table)).scalar_one()
+            found = written.execute(select(func.count()).select_from(table)).scalar_one()
+            if expected != found:
+                raise BackupError(f"Na het verhuizen klopt het aantal rijen van {table.name} niet "
+                                  f"({found} in plaats van {expected}).")

@@ -1,0 +1,159 @@
+"""Prometheus metrics (prometheus-client): requests, latencies and errors per route group, audit
+appends, and gauges computed when scraped (the e-mail outbox backlog, see ``scrape_gauge``).
+
+Labels are bounded and carry nothing about people or cases: the route group is the blueprint's
+name (``cases``, ``auth``, ...), never a path, so a case id cannot end up in a label.
+
+Under gunicorn (``mda serve``) every worker counts in its own files under
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode, set up by ``mda.server``
+before any worker starts) and a scrape adds up all workers. Without that variable (tests, one
+process) the default in-process registry is used.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import time
+from typing import Callable
+
+from flask import Flask, Request, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, disable_created_metrics
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from ..audit.trail import APPENDED_KEY  # set by mda.audit.trail._append, counted here at commit
+from ..config import ConfigError
+
+disable_created_metrics()  # the *_created series only double the output
+
+REQUESTS = Counter("mda_http_requests_total", "HTTP requests answered, per route group, method and status.",
+                   ["group", "method", "status"])
+LATENCY = Histogram("mda_http_request_duration_seconds", "Time to answer a request, per route group.",
+                    ["group"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+ERRORS = Counter("mda_http_server_errors_total", "Requests answered with a 5xx status, per route group.",
+                 ["group"])
+AUDIT_APPENDS = Counter("mda_audit_appends_total", "Audit records appended to the chain and committed.")
+
+
+
+def route_group(req: Request) -> str:
+    """The blueprint of the matched route: a small fixed set, never a path or an id."""
+    if req.url_rule is None:
+        return "unmatched"
+    if req.blueprint:
+        return req.blueprint.split(".", 1)[0]
+    return "static" if req.endpoint == "static" else "app"
+
+
+# --- gauges computed at scrape time ----------------------------------------------------------------
+# EXTENSION POINT (issue 17, `mda worker` and the e-mail outbox): register the backlog with
+#     from mda.monitoring.metrics import scrape_gauge
+#     scrape_gauge("mda_outbox_backlog", "E-mail messages waiting in the outbox.", count_waiting_messages)
+# where count_waiting_messages(session) -> int|float runs one query in the scraping worker's session.
+# Until something registers it, mda_outbox_backlog is simply absent from /metrics.
+_SCRAPE_GAUGES: dict[str, tuple[str, Callable[[Session], float]]] = {}
+
+
+def scrape_gauge(name: str, documentation: str, compute: Callable[[Session], float]) -> None:
+    _SCRAPE_GAUGES[name] = (documentation, compute)
+
+
+class _ScrapeGauges:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def collect(self):  # noqa: ANN201
+        for name, (documentation, compute) in sorted(_SCRAPE_GAUGES.items()):
+            family = GaugeMetricFamily(name, documentation)
+            family.add_metric([], float(compute(self.session)))
+            yield family
+
+
+def exposition(session: Session) -> tuple[bytes, str]:
+    """The text format of every metric (of all workers in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        for collector in (REQUESTS, LATENCY, ERRORS, AUDIT_APPENDS):
+            registry.register(collector)
+    registry.register(_ScrapeGauges(session))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+# --- who may read them ---------------------------------------------------------------------------
+
+def parse_networks(value: object) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``METRICS_ALLOW``: comma-separated addresses or CIDR networks, e.g. "127.0.0.1,10.1.0.0/16"."""
+    if value in (None, ""):
+        return ()
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    try:
+        return tuple(ipaddress.ip_network(str(item).strip(), strict=False) for item in items if str(item).strip())
+    except ValueError as exc:
+        raise ConfigError(f"METRICS_ALLOW (MDA_METRICS_ALLOW) must list addresses or CIDR networks: {exc}") from exc
+
+
+def caller_allowed(req: Request, networks: tuple, token: str | None) -> bool:
+    """A configured address (after ProxyFix, so the real client) or the bearer token."""
+    offered = req.headers.get("Authorization", "")
+    if token and offered.startswith("Bearer "):
+        if hmac.compare_digest(offered.removeprefix("Bearer ").strip().encode(), token.encode()):
+            return True
+    if networks and req.remote_addr:
+        try:
+            address = ipaddress.ip_address(req.remote_addr)
+        except ValueError:
+            return False
+        return any(address in network for network in networks)
+    return False
+
+
+# --- hooks -----------------------------------------------------------------------------------------
+
+@sa_event.listens_for(Session, "after_commit")
+def _count_committed_appends(session: Session) -> None:
+    appended = session.info.pop(APPENDED_KEY, 0)
+    if appended:
+        AUDIT_APPENDS.inc(appended)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_appends(session: Session, previous_transaction: object) -> None:
+    if not getattr(previous_transaction, "nested", False):
+        session.info.pop(APPENDED_KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    token = app.config.get("METRICS_TOKEN")
+    token = str(token) if token not in (None, "") else None
+    if token is not None and len(token) < 24:
+        raise ConfigError("METRICS_TOKEN (MDA_METRICS_TOKEN) must be at least 24 characters.")
+    app.extensions["mda.metrics_access"] = (parse_networks(app.config.get("METRICS_ALLOW")), token)
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):  # noqa: ANN001, ANN202
+        started = g.pop("metrics_started", None)
+        if started is not None:
+            group = route_group(request)
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(group, request.method if request.method in _METHODS else "other",
+                            str(response.status_code)).inc()
+            LATENCY.labels(group).observe(elapsed)
+            if response.status_code >= 500:
+                ERRORS.labels(group).inc()
+            app.logger.info("request", extra={"method": request.method, "endpoint": request.endpoint,
+                                              "group": group, "status": response.status_code,
+                                              "duration_ms": round(elapsed * 1000, 2)})
+        return response
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
