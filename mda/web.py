@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from .db import db
 from .timeutil import AMSTERDAM
-from .auth.sessions import note_activity, session_expired
+from .auth.sessions import end_session, note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
 from .security.policy import Permission, current_account, declared_permission, may
@@ -122,6 +122,7 @@ def _require_login() -> Response | None:
         return redirect(url_for("auth.login"))
     settings = current_app.extensions["mda.settings"]
     if session_expired(settings.session_idle_minutes, settings.session_absolute_hours):
+        end_session(current_user._get_current_object())
         logout_user()
         session.clear()
         flash("Uw sessie is verlopen. Log opnieuw in.")
