@@ -14,7 +14,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import DomainError
-from ..forms import show_domain_error
+from ..forms import MAX_ID, show_domain_error
 from ..people.models import Person
 from ..people.operations import find_by_bsn, find_by_name_and_birth_date
 from ..security.policy import Permission, current_account, requires
@@ -95,14 +95,19 @@ def new_request() -> Response | tuple[str, int] | str:
         if person_id is None:
             return redirect(url_for("lifecycle.find_person"))
         form = NewRequestForm(formdata=None, person_id=person_id, received_on=today())
-    person = db.session.get(Person, form.person_id.data) if form.person_id.data else None
-    if request.method == "GET" and person is None:
-        abort(404)
-    if request.method == "POST":
-        if form.validate() and person is None:
+        person = db.session.get(Person, person_id) if 0 < person_id <= MAX_ID else None
+        if person is None:
+            abort(404)
+        return render_template("lifecycle/new_request.html", form=form, person=person,
+                               reference=_reference(person.case_id))
+    person = None
+    # The form is checked first: the hidden id is looked up only once it is a valid id.
+    if form.validate():
+        person = db.session.get(Person, form.person_id.data)
+        if person is None:
             # The hidden id is checked again on the server.
             form.received_on.errors = [*form.received_on.errors, "Deze persoon bestaat niet (meer)."]
-        elif form.validate():
+        else:
             try:
                 created = erasure.record_request(person, received_on=form.received_on.data, by=current_account())
             except DomainError as exc:
@@ -110,10 +115,8 @@ def new_request() -> Response | tuple[str, int] | str:
             else:
                 flash("Het verzoek tot wissen is vastgelegd. Neem nu een besluit.")
                 return redirect(url_for("lifecycle.request_detail", request_id=created.id))
-        return render_template("lifecycle/new_request.html", form=form, person=person,
-                               reference=_reference(person.case_id if person else None)), 422
     return render_template("lifecycle/new_request.html", form=form, person=person,
-                           reference=_reference(person.case_id))
+                           reference=_reference(person.case_id if person else None)), 422
 
 
 def _load(request_id: int) -> ErasureRequest:
