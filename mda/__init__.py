@@ -38,6 +38,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config["SESSION_COOKIE_SECURE"] = False  # the demo runs on plain http://127.0.0.1
     app.extensions["mda.settings"] = settings
+    if settings.trusted_proxies:
+        # Behind N reverse proxies the client is the address the N-th proxy saw: the per-address
+        # login limit and the audit trail's access point use it instead of the proxy's own address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
 
     from .db import db
     from .security.crypto import BlindIndex, FieldCipher

@@ -32,14 +32,14 @@ def main() -> None:
 def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     """Run the app on a local SQLite database with fictitious data and demo users."""
     from . import create_app
-    from .config import write_key_file
+    from .config import DEMO_DATABASE, DEMO_KEY_FILE, write_key_file
     from .db import db
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
     from .migrate import upgrade
 
     folder = instance_path()
-    key_file = folder / "demo-keys.json"
-    database = folder / "demo.sqlite"
+    key_file = folder / DEMO_KEY_FILE
+    database = folder / DEMO_DATABASE
     if reset:
         for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             leftover.unlink(missing_ok=True)

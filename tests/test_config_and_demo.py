@@ -82,3 +82,15 @@ def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> N
     engine.dispose()
     again = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "existing demo data" in again.output
+
+
+def test_with_mode_demo_the_commands_find_the_demo_database_and_keys(bare_instance: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13, item 9: `MDA_MODE=demo mda audit verify` needs no other variable."""
+    assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
+    monkeypatch.setenv("MDA_MODE", "demo")
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Audit trail intact" in result.output
+    app = create_app()
+    assert app.extensions["mda.settings"].database_url.endswith("demo.sqlite")
