@@ -7,7 +7,7 @@ from .cases.models import (AveChange, Case, CaseReferenceCounter, CaseStatusChan
 from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noqa: F401
                                 HouseBanProtectedPerson)
 from .journal.models import JournalEntry, ParticipationRecord, Task  # noqa: F401
-from .lifecycle.models import ErasureRequest  # noqa: F401
+from .lifecycle.models import AccessRequest, ErasureRequest  # noqa: F401
 from .organisations.models import Organisation  # noqa: F401
 from .people.models import Person, PersonRelation  # noqa: F401
 from .reference.models import AveLevel, Discipline, Municipality, PilotPeriod  # noqa: F401
