@@ -17,6 +17,7 @@ from .timeutil import AMSTERDAM
 from .auth.sessions import end_session, note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
+from .forms import MAX_ID
 from .security.policy import Permission, current_account, declared_permission, may
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
@@ -48,7 +49,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map: object, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
                  max: int | None = None, signed: bool = False) -> None:  # noqa: A002
-        from .forms import MAX_ID
         limit = MAX_ID if max is None or max > MAX_ID else max
         super().__init__(url_map, fixed_digits, min, limit, signed)
 

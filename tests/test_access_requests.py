@@ -163,3 +163,17 @@ def test_deadline_state_levels() -> None:
     assert deadline_state(item, date(2026, 4, 2)).level == "past"
     item.status = AccessRequestStatus.COMPLETED
     assert deadline_state(item, date(2026, 4, 2)).level == "done"
+
+
+def test_wiping_the_reason_keeps_the_register_row(ctx: Flask) -> None:
+    """The retention purge and an erasure drop ciphertexts; an extended request's row must allow it."""
+    from mda.lifecycle.access_requests import extend, register
+    from mda.lifecycle.scrub import wipe
+    from mda.timeutil import today
+    coordinator = make.user(Role.COORDINATOR)
+    person = add_person(make.case(coordinator), role=PersonRole.CHILD, by=coordinator, name="Kim Wisvoorbeeld")
+    item = register(person, received_on=today(), by=make.user(Role.PRIVACY_OFFICER))
+    extend(item, reason="Omvangrijk dossier", by=coordinator)
+    assert wipe(item)
+    db.session.flush()
+    assert item.extension_reason is None and item.extended_until is not None

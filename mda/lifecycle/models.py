@@ -81,8 +81,6 @@ class AccessRequest(RowKeyMixin, Base):
 
     __tablename__ = "access_requests"
     __table_args__ = (
-        CheckConstraint("extended_until IS NULL OR extension_reason_ciphertext IS NOT NULL",
-                        name="extension_has_reason"),
         CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL", name="completion_has_date"),
         CheckConstraint("due_on > received_on", name="due_after_receipt"),
     )
@@ -93,7 +91,8 @@ class AccessRequest(RowKeyMixin, Base):
     received_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
     extended_until: Mapped[date | None] = mapped_column(Date)
-    # The reason may say what makes the request complex, so it is encrypted.
+    # The reason may say what makes the request complex, so it is encrypted. No CHECK ties it to
+    # ``extended_until``: the retention purge and an erasure wipe ciphertexts and keep the dates.
     extension_reason_ciphertext: Mapped[bytes | None] = ciphertext_column()
     extension_reason = EncryptedField()
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

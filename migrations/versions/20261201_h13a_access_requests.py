@@ -37,8 +37,6 @@ def upgrade() -> None:
         sa.Column('completed_by_id', sa.Integer(), nullable=True),
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('uuid', sa.Uuid(), nullable=False),
-        sa.CheckConstraint("extended_until IS NULL OR extension_reason_ciphertext IS NOT NULL",
-                           name=op.f('ck_access_requests_extension_has_reason')),
         sa.CheckConstraint("status <> 'completed' OR completed_at IS NOT NULL",
                            name=op.f('ck_access_requests_completion_has_date')),
         sa.CheckConstraint("due_on > received_on", name=op.f('ck_access_requests_due_after_receipt')),
