@@ -44,3 +44,19 @@ def test_a_copied_cookie_is_refused_after_logout_other_sessions_stay(app: Flask)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 1
 
+
+
+def test_sessions_past_the_absolute_lifetime_are_pruned_at_a_login(app: Flask, clock) -> None:
+    from datetime import timedelta
+
+    from mda.timeutil import utcnow
+    with app.app_context():
+        first, second = make.user(Role.COORDINATOR), make.user(Role.EXPERT)
+        db.session.commit()
+    start = utcnow()
+    clock(start)
+    make.login(app.test_client(), first)
+    clock(start + timedelta(hours=11))
+    make.login(app.test_client(), second)
+    with app.app_context():
+        assert db.session.scalars(select(LoginSession.user_id)).all() == [second.id]

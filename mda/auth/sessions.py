@@ -82,13 +82,13 @@ def pending_account() -> User | None:
 
 def start_session(account: User) -> None:
     """A fresh session id at login (no fixation), with its clock started and its row on the server.
-    Rows of this user's sessions that are past the absolute lifetime are pruned here."""
+    Rows of sessions past the absolute lifetime (anyone's: they can no longer be used) are pruned
+    here, so the table holds only sessions that may still be live."""
     session.clear()
     token = secrets.token_urlsafe(32)
     now = utcnow()
     lifetime = timedelta(hours=current_app.extensions["mda.settings"].session_absolute_hours)
-    db.session.execute(delete(LoginSession).where(LoginSession.user_id == account.id,
-                                                  LoginSession.created_at < now - lifetime))
+    db.session.execute(delete(LoginSession).where(LoginSession.created_at < now - lifetime))
     db.session.add(LoginSession(user_id=account.id, token_digest=_digest(token), created_at=now))
     login_user(SessionUser(account, token))
     now = utcnow().timestamp()
