@@ -86,14 +86,13 @@ def start_session(account: User) -> None:
     here, so the table holds only sessions that may still be live."""
     session.clear()
     token = secrets.token_urlsafe(32)
-    now = utcnow()
+    started = utcnow()
     lifetime = timedelta(hours=current_app.extensions["mda.settings"].session_absolute_hours)
-    db.session.execute(delete(LoginSession).where(LoginSession.created_at < now - lifetime))
-    db.session.add(LoginSession(user_id=account.id, token_digest=_digest(token), created_at=now))
+    db.session.execute(delete(LoginSession).where(LoginSession.created_at < started - lifetime))
+    db.session.add(LoginSession(user_id=account.id, token_digest=_digest(token), created_at=started))
     login_user(SessionUser(account, token))
-    now = utcnow().timestamp()
-    session["signed_in_at"] = now
-    session["seen_at"] = now
+    session["signed_in_at"] = started.timestamp()
+    session["seen_at"] = started.timestamp()
 
 
 def end_session(user: SessionUser) -> None:
