@@ -177,3 +177,14 @@ def test_wiping_the_reason_keeps_the_register_row(ctx: Flask) -> None:
     assert wipe(item)
     db.session.flush()
     assert item.extension_reason is None and item.extended_until is not None
+
+
+def test_an_erasure_request_also_needs_the_lookup(app: Flask, officer) -> None:
+    client, ids = officer
+    assert client.get(f"/privacy/verzoeken/nieuw?persoon={ids['bram']}").status_code == 404
+    refused = client.post("/privacy/verzoeken/nieuw", data={"person_id": ids["bram"], "received_on": "2026-01-31"})
+    assert refused.status_code == 422 and NOT_LOOKED_UP in refused.get_data(as_text=True)
+    client.post("/privacy/personen", data={"bsn": make.BSN_B})
+    assert client.get(f"/privacy/verzoeken/nieuw?persoon={ids['bram']}").status_code == 200
+    accepted = client.post("/privacy/verzoeken/nieuw", data={"person_id": ids["bram"], "received_on": "2026-01-31"})
+    assert accepted.status_code == 302

@@ -196,7 +196,8 @@ def new_request() -> Response | tuple[str, int] | str:
         if person_id is None:
             return redirect(url_for("lifecycle.find_person"))
         form = NewRequestForm(formdata=None, person_id=person_id, received_on=today())
-        person = db.session.get(Person, person_id) if 0 < person_id <= MAX_ID else None
+        # Only a person of this sitting's lookup: counting ids shows nobody's case or role.
+        person = db.session.get(Person, person_id) if 0 < person_id <= MAX_ID and looked_up(person_id) else None
         if person is None:
             abort(404)
         return render_template("lifecycle/new_request.html", form=form, person=person,
@@ -204,10 +205,10 @@ def new_request() -> Response | tuple[str, int] | str:
     person = None
     # The form is checked first: the hidden id is looked up only once it is a valid id.
     if form.validate():
-        person = db.session.get(Person, form.person_id.data)
+        # The hidden id is checked again on the server: a person of this sitting's lookup.
+        person = db.session.get(Person, form.person_id.data) if looked_up(form.person_id.data) else None
         if person is None:
-            # The hidden id is checked again on the server.
-            form.received_on.errors = [*form.received_on.errors, "Deze persoon bestaat niet (meer)."]
+            form.received_on.errors = [*form.received_on.errors, NOT_LOOKED_UP]
         else:
             try:
                 created = erasure.record_request(person, received_on=form.received_on.data, by=current_account())
