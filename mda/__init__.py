@@ -38,6 +38,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config["SESSION_COOKIE_SECURE"] = False  # the demo runs on plain http://127.0.0.1
     app.extensions["mda.settings"] = settings
+    if settings.trusted_proxies:
+        # Behind N reverse proxies the client is the address the N-th proxy saw: the per-address
+        # login limit and the audit trail's access point use it instead of the proxy's own address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
 
     from .db import db
     from .security.crypto import BlindIndex, FieldCipher
@@ -51,24 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import monitoring, web
     monitoring.init_app(app)  # before web: its hooks wrap the whole request, commit included
     web.init_app(app)
-    _trust_proxies(app)
 
     from .cli import register_commands
     register_commands(app)
     return app
-
-
-def _trust_proxies(app: Flask) -> None:
-    """Behind a TLS proxy: take the client address, scheme and host from the X-Forwarded-* headers
-    set by the last ``TRUSTED_PROXIES`` proxies (MDA_TRUSTED_PROXIES, default 0: trust none, since
-    anyone can send those headers to an app that is reachable directly)."""
-    value = app.config.get("TRUSTED_PROXIES", 0)
-    try:
-        hops = int(value)
-    except (TypeError, ValueError):
-        hops = -1
-    if hops < 0:
-        raise ConfigError(f"TRUSTED_PROXIES (MDA_TRUSTED_PROXIES) must be a whole number >= 0, not {value!r}.")
-    if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -56,14 +56,14 @@ def main() -> None:
 def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     """Run the app on a local SQLite database with fictitious data and demo users."""
     from . import create_app
-    from .config import write_key_file
+    from .config import DEMO_DATABASE, DEMO_KEY_FILE, write_key_file
     from .db import db
     from .demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
     from .migrate import upgrade
 
     folder = instance_path()
-    key_file = folder / "demo-keys.json"
-    database = folder / "demo.sqlite"
+    key_file = folder / DEMO_KEY_FILE
+    database = folder / DEMO_DATABASE
     if reset:
         for leftover in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             leftover.unlink(missing_ok=True)
@@ -79,6 +79,11 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
         upgrade(db.engine)
         loaded = load_demo_data()
         db.session.commit()
+        # A first checkpoint, so `MDA_MODE=demo mda audit verify` also checks the tail.
+        from .audit.checkpoints import write_checkpoint
+        settings = app.extensions["mda.settings"]
+        write_checkpoint(db.session, settings.audit_checkpoint_dir, settings.audit_key)
+        db.session.rollback()
         db.dispose()  # the workers open their own connections
     click.echo("")
     click.echo("MDA++ demo" + (" (fictitious demo data loaded)" if loaded else " (existing demo data)"))
@@ -261,17 +266,49 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; name the first record that was removed or altered."""
-    from .db import db
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Checkpoint file (JSON lines) whose newest checkpoint the trail must still contain "
+                   "(default: audit-checkpoints.jsonl in AUDIT_CHECKPOINT_DIR).")
+def audit_verify(checkpoint_path: Path | None) -> None:
+    """Recompute the hash chain and check its tail against the newest checkpoint; name the first
+    record that was removed or altered."""
+    from .audit.checkpoints import CheckpointError, checkpoint_file, newest_checkpoint
     from .audit.trail import verify
-    report = verify(db.session)
-    if report.intact:
-        click.echo(f"Audit trail intact: {report.checked} records verified.")
-        return
-    click.echo(f"AUDIT TRAIL BROKEN at record {report.first_broken_id}: {report.problem} "
-               f"({report.checked} records verified before it).", err=True)
-    sys.exit(1)
+    from .db import db
+    settings = current_app.extensions["mda.settings"]
+    path = checkpoint_path or checkpoint_file(settings.audit_checkpoint_dir)
+    try:
+        checkpoint = newest_checkpoint(path)
+    except CheckpointError as exc:
+        click.echo(f"AUDIT TRAIL NOT VERIFIED: {exc}", err=True)
+        sys.exit(1)
+    if checkpoint is None and checkpoint_path is not None:
+        click.echo(f"AUDIT TRAIL NOT VERIFIED: no checkpoint in {path}.", err=True)
+        sys.exit(1)
+    report = verify(db.session, checkpoint=checkpoint)
+    if not report.intact:
+        click.echo(f"AUDIT TRAIL BROKEN at record {report.first_broken_id}: {report.problem} "
+                   f"({report.checked} records verified before it).", err=True)
+        sys.exit(1)
+    click.echo(f"Audit trail intact: {report.checked} records verified.")
+    if checkpoint is None:
+        click.echo(f"No checkpoint found in {path}: the newest records could not be checked against one. "
+                   "Run `mda audit checkpoint` regularly.", err=True)
+    else:
+        click.echo(f"Tail checked against the checkpoint of {checkpoint.written_at} "
+                   f"({checkpoint.records} records up to record {checkpoint.last_id}).")
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of the trail's tail to AUDIT_CHECKPOINT_DIR (run every few minutes)."""
+    from .audit.checkpoints import checkpoint_file, write_checkpoint
+    from .db import db
+    settings = current_app.extensions["mda.settings"]
+    checkpoint = write_checkpoint(db.session, settings.audit_checkpoint_dir, settings.audit_key)
+    db.session.rollback()
+    click.echo(f"Checkpoint written to {checkpoint_file(settings.audit_checkpoint_dir)}: "
+               f"{checkpoint.records} records up to record {checkpoint.last_id}.")
 
 
 @click.group("users", cls=AppGroup)

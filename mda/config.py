@@ -16,6 +16,9 @@ from typing import Any, Mapping
 
 MODES = ("production", "demo", "test")
 KEY_BYTES = 32
+# What `mda demo` creates in the instance folder; with MODE=demo every command finds them itself.
+DEMO_KEY_FILE = "demo-keys.json"
+DEMO_DATABASE = "demo.sqlite"
 
 
 class ConfigError(RuntimeError):
@@ -38,6 +41,8 @@ class Settings:
     mail: "MailSettings | None" = None
     backup_directory: str | None = None
     backup_keep_days: int = 30
+    trusted_proxies: int = 0
+    audit_checkpoint_dir: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -160,7 +165,8 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
     if mode not in MODES:
         raise ConfigError(f"MODE must be one of {', '.join(MODES)}, not {mode!r}.")
 
-    key_file = Path(config.get("KEY_FILE") or Path(instance_path) / "keys.json")
+    key_file = Path(config.get("KEY_FILE")
+                    or Path(instance_path) / (DEMO_KEY_FILE if mode == "demo" else "keys.json"))
     from_file = _load_key_file(key_file)
 
     def pick(name: str) -> Any:
@@ -195,7 +201,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
     if not database_url:
         if mode == "production":
             raise ConfigError("DATABASE_URL (MDA_DATABASE_URL) is required in production.")
-        database_url = f"sqlite:///{Path(instance_path) / 'mda.sqlite'}"
+        database_url = f"sqlite:///{Path(instance_path) / (DEMO_DATABASE if mode == 'demo' else 'mda.sqlite')}"
 
     rate_limit_storage_uri = config.get("RATELIMIT_STORAGE_URI")
     if not rate_limit_storage_uri:
@@ -203,6 +209,14 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
             raise ConfigError("RATELIMIT_STORAGE_URI (MDA_RATELIMIT_STORAGE_URI) is required in production: "
                               "storage shared by all workers, e.g. redis://127.0.0.1:6379/0.")
         rate_limit_storage_uri = "memory://"
+
+    try:
+        trusted_proxies = int(config.get("TRUSTED_PROXIES") or 0)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("TRUSTED_PROXIES (MDA_TRUSTED_PROXIES) must be a whole number: how many reverse "
+                          "proxies in front of the app add X-Forwarded-For (0 when there are none).") from exc
+    if not 0 <= trusted_proxies <= 5:
+        raise ConfigError("TRUSTED_PROXIES must be between 0 and 5.")
 
     return Settings(
         mode=mode,
@@ -219,4 +233,7 @@ def load_settings(config: Mapping[str, Any], instance_path: str) -> Settings:
         mail=_mail_settings(config, mode),
         backup_directory=config.get("BACKUP_DIRECTORY") or None,
         backup_keep_days=int(config.get("BACKUP_KEEP_DAYS") or 30),
+        trusted_proxies=trusted_proxies,
+        audit_checkpoint_dir=str(config.get("AUDIT_CHECKPOINT_DIR")
+                                 or Path(instance_path) / "audit-checkpoints"),
     )

@@ -1,12 +1,13 @@
 """Shared form machinery: Dutch built-in messages and domain errors shown at their field."""
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Any, Callable
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, IntegerField, SelectField
-from wtforms.fields.choices import Choice
+from wtforms.fields.choices import Choice, SelectFieldBase
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput, Select, html_params
 
@@ -15,6 +16,22 @@ from .errors import DomainError
 
 LONG_TEXT = 5000   # free text longer than this is refused, not truncated
 SHORT_TEXT = 200
+
+# Every id column is an Integer: on PostgreSQL a 32-bit int4; the app keeps SQLite to the same range.
+MAX_ID = 2**31 - 1
+MIN_INTEGER = -(2**31)
+# C0 and C1 control characters and DEL, except tab, line feed and carriage return: never typed on
+# purpose, invisible on the page, and NUL is refused by PostgreSQL in any text value.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTER_MESSAGE = ("Dit veld bevat een onzichtbaar stuurteken (bijvoorbeeld uit een gekopieerde tekst). "
+                             "Typ de tekst opnieuw of verwijder het teken.")
+NUMBER_OUT_OF_RANGE_MESSAGE = "Dit getal is te groot of te klein."
+HIDDEN_FIELD_MESSAGE = "Het formulier is onvolledig of ongeldig; laad de pagina opnieuw."
+
+
+def has_control_characters(value: Any) -> bool:
+    """True for text holding a control character other than tab, line feed or carriage return."""
+    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
 
 
 class Form(FlaskForm):
@@ -35,6 +52,43 @@ class Form(FlaskForm):
             for field in self:
                 field.id = f"{self.id_prefix}-{field.id}"
                 field.label.field_id = field.id
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every form's input first passes two checks that hold for every field: no control
+        characters and whole numbers within the range of an integer column. A field that fails
+        them gets that message and none of its own validators runs (they may query the database
+        with the value); the other fields are still checked, so every message is shown at once."""
+        refused = {field.name for field in self if _refuse_raw_input(self, field)}
+        if not refused:
+            return super().validate(extra_validators)
+        for field in self:
+            if field.name in refused:
+                continue
+            extra = list((extra_validators or {}).get(field.name, ()))
+            inline = getattr(self.__class__, f"validate_{field.name}", None)
+            field.validate(self, [*extra, inline] if inline is not None else extra)
+        return False
+
+
+def _refuse_raw_input(form: FlaskForm, field: Field) -> bool:
+    message = None
+    # A choice field refuses a control character itself: it is not one of its choices, and the
+    # check is made in Python, so its own message (next to the field) says so.
+    is_choice = isinstance(field, SelectFieldBase) and getattr(field, "validate_choice", True)
+    if not is_choice and any(has_control_characters(value) for value in field.raw_data or ()):
+        message = CONTROL_CHARACTER_MESSAGE
+    elif isinstance(field, IntegerField) and isinstance(field.data, int) \
+            and not MIN_INTEGER <= field.data <= MAX_ID:
+        message = NUMBER_OUT_OF_RANGE_MESSAGE
+    if message is None:
+        return False
+    if isinstance(field.widget, HiddenInput) or field.type in ("HiddenField", "CSRFTokenField"):
+        # A hidden field has no place on the page to show its message: say it at the top of the page.
+        from flask import flash
+        flash(HIDDEN_FIELD_MESSAGE)
+        message = HIDDEN_FIELD_MESSAGE
+    field.errors = [message]
+    return True
 
 
 class VersionedForm(Form):

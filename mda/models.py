@@ -1,13 +1,14 @@
 """Imports every model module so the metadata is complete (for Alembic and the app)."""
 from .accounts.models import Role, User, UserRole  # noqa: F401
 from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from .auth.models import LoginSession  # noqa: F401
 from .cases.models import (AveChange, Case, CaseReferenceCounter, CaseStatusChange,  # noqa: F401
                           CaseViolenceForm, PhaseChange)
 from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noqa: F401
                                 HouseBanProtectedPerson)
 from .journal.models import JournalEntry, JournalEntryPerson, ParticipationRecord, Task  # noqa: F401
 from .documents.models import Attachment, AttachmentChunk  # noqa: F401
-from .lifecycle.models import ErasureRequest  # noqa: F401
+from .lifecycle.models import AccessRequest, ErasureRequest  # noqa: F401
 from .notifications.models import (Notification, NotificationPreference,  # noqa: F401
                                    NotificationSettings, OutboxMessage)
 from .organisations.models import Organisation  # noqa: F401

@@ -10,12 +10,14 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from flask_talisman import Talisman
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from .db import db
 from .timeutil import format_moment
-from .auth.sessions import note_activity, session_expired
+from .auth.sessions import end_session, note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
+from .forms import MAX_ID
 from .security.policy import Permission, current_account, declared_permission, may
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
@@ -42,8 +44,33 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: only a whole number an id column can hold matches, so a larger
+    one is simply not found (404) instead of reaching the database (SQLite stops at 2^63,
+    PostgreSQL's integer at 2^31)."""
+
+    def __init__(self, url_map: object, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+        limit = MAX_ID if max is None or max > MAX_ID else max
+        super().__init__(url_map, fixed_digits, min, limit, signed)
+
+
+class TextConverter(UnicodeConverter):
+    """A text part of a route (``<code>``): no control characters, which no code or name holds and
+    PostgreSQL refuses (NUL) in a query; such a path is simply not found."""
+
+    def __init__(self, url_map: object, minlength: int = 1, maxlength: int | None = None,
+                 length: int | None = None) -> None:
+        super().__init__(url_map, minlength, maxlength, length)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f-\\x9f]")
+
+
 def init_app(app: Flask) -> None:
     settings = app.extensions["mda.settings"]
+    # Before any blueprint adds its rules: every <int:...> is bounded to the id columns' range and
+    # no text part of a path holds a control character.
+    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
     csrf.init_app(app)
     # Explicit settings: Talisman's defaults leave out frame-ancestors, and force_https would
     # redirect the plain-HTTP demo; TLS is terminated in front of the app in production.
@@ -157,6 +184,7 @@ def _require_login() -> Response | None:
         return redirect(url_for("auth.login"))
     settings = current_app.extensions["mda.settings"]
     if session_expired(settings.session_idle_minutes, settings.session_absolute_hours):
+        end_session(current_user._get_current_object())
         logout_user()
         session.clear()
         flash("Uw sessie is verlopen. Log opnieuw in.")

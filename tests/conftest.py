@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 from datetime import datetime
 from typing import Any, Callable, Iterator
@@ -12,7 +13,7 @@ from typing import Any, Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from mda import create_app, timeutil
 from mda.db import db
@@ -92,11 +93,39 @@ def app(migrated: str, keys: dict[str, Any], instance_dir: Path) -> Iterator[Fla
 
 def empty_database() -> None:
     with db.engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name not in REFERENCE_TABLES:
-                connection.execute(table.delete())
+        with append_only_lifted(connection):
+            for table in reversed(metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    connection.execute(table.delete())
         connection.execute(text("INSERT INTO audit_chain_head (id, last_event_id, last_hash) "
                                 "VALUES (1, NULL, :genesis)"), {"genesis": "0" * 64})
+
+
+@contextmanager
+def append_only_lifted(connection: Connection) -> Iterator[None]:
+    """For tests only: lift the database's refusal to change audit records, inside ``connection``'s
+    transaction, to empty the database or to play an attacker.
+
+    PostgreSQL: ``session_replication_role = replica`` skips ordinary triggers; only a superuser
+    (the test database's owner here) may set it, never the app's role in production (README).
+    SQLite has no roles: whoever holds the file can drop a trigger, so that is what this does, and
+    the same transaction creates the triggers again from their stored definition."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        yield
+        connection.execute(text("SET LOCAL session_replication_role = origin"))
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        # pysqlite runs DDL outside a transaction unless one is open: dropped triggers would
+        # outlive a rollback.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                       "AND tbl_name = 'audit_events'")).all()
+    for name, _sql in triggers:
+        connection.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in triggers:
+        connection.execute(text(sql))
 
 
 @pytest.fixture

@@ -357,9 +357,18 @@ ROUTES: dict[str, list[Route]] = {
     "lifecycle.index": [Route("GET", lambda w: "/privacy/", only("privacy"))],
     "lifecycle.find_person": [Route("GET", lambda w: "/privacy/personen", only("privacy")),
                               Route("POST", lambda w: "/privacy/personen", only("privacy"))],
-    "lifecycle.access": [Route("GET", lambda w: f"/privacy/personen/{w.own_person_id}/inzage", only("privacy"))],
-    "lifecycle.new_request": [Route("GET", lambda w: f"/privacy/verzoeken/nieuw?persoon={w.own_person_id}",
-                                    only("privacy")),
+    "lifecycle.access": [Route("GET", lambda w: f"/privacy/inzageverzoeken/{_access_request_id(w)}/overzicht",
+                               only("privacy"))],
+    "lifecycle.new_access_request": [Route("POST", lambda w: "/privacy/inzageverzoeken/nieuw", only("privacy"))],
+    "lifecycle.access_request_detail": [Route("GET", lambda w: f"/privacy/inzageverzoeken/{_access_request_id(w)}",
+                                              only("privacy"))],
+    "lifecycle.extend_access": [Route("POST", lambda w: f"/privacy/inzageverzoeken/{_access_request_id(w)}/verlengen",
+                                      only("privacy"))],
+    "lifecycle.complete_access": [Route("POST",
+                                        lambda w: f"/privacy/inzageverzoeken/{_access_request_id(w)}/afhandelen",
+                                        only("privacy"))],
+    # Without a lookup in the same sitting the form is not offered (tests/test_access_requests.py).
+    "lifecycle.new_request": [Route("GET", lambda w: "/privacy/verzoeken/nieuw", only("privacy")),
                               Route("POST", lambda w: "/privacy/verzoeken/nieuw", only("privacy"))],
     "lifecycle.request_detail": [Route("GET", lambda w: f"/privacy/verzoeken/{_erasure_request_id(w)}",
                                        only("privacy"))],
@@ -502,3 +511,16 @@ def _erasure_request_id(w: World) -> int:
         db.session.commit()
         w.lifecycle_request_id = made.id  # type: ignore[attr-defined]
     return w.lifecycle_request_id  # type: ignore[attr-defined]
+
+
+def _access_request_id(w: World) -> int:
+    """A registered access request for the own case's person, made once per world."""
+    if not getattr(w, "access_request_id", None):
+        from mda.lifecycle.access_requests import register
+        from mda.people.models import Person
+        from mda.timeutil import today
+        made = register(db.session.get(Person, w.own_person_id), received_on=today(),
+                        by=db.session.get(User, w.users["privacy"].id))
+        db.session.commit()
+        w.access_request_id = made.id  # type: ignore[attr-defined]
+    return w.access_request_id  # type: ignore[attr-defined]

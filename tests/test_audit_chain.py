@@ -9,6 +9,14 @@ from mda.audit.models import AuditAction, AuditEvent
 from mda.audit.trail import record, verify
 from mda.db import db
 from tests import factories as make
+from tests.conftest import append_only_lifted
+
+
+def tamper(sql: str, **params: object) -> None:
+    """What someone with write access to the database would do, past its append-only guard."""
+    connection = db.session.connection()
+    with append_only_lifted(connection):
+        connection.execute(text(sql), params)
 
 
 def _trail_of_five(app: Flask) -> list[int]:
@@ -26,7 +34,7 @@ def test_intact_chain_verifies(ctx: Flask) -> None:
 
 def test_altered_record_is_named(ctx: Flask) -> None:
     ids = _trail_of_five(ctx)
-    db.session.execute(text("UPDATE audit_events SET case_id = 999 WHERE id = :id"), {"id": ids[2]})
+    tamper("UPDATE audit_events SET case_id = 999 WHERE id = :id", id=ids[2])
     db.session.commit()
     report = verify(db.session)
     assert not report.intact and report.first_broken_id == ids[2]
@@ -34,7 +42,7 @@ def test_altered_record_is_named(ctx: Flask) -> None:
 
 def test_deleted_record_is_named_by_its_successor(ctx: Flask) -> None:
     ids = _trail_of_five(ctx)
-    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[1]})
+    tamper("DELETE FROM audit_events WHERE id = :id", id=ids[1])
     db.session.commit()
     report = verify(db.session)
     assert not report.intact and report.first_broken_id == ids[2]
@@ -42,7 +50,7 @@ def test_deleted_record_is_named_by_its_successor(ctx: Flask) -> None:
 
 def test_deleted_last_record_is_detected(ctx: Flask) -> None:
     ids = _trail_of_five(ctx)
-    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[-1]})
+    tamper("DELETE FROM audit_events WHERE id = :id", id=ids[-1])
     db.session.commit()
     assert not verify(db.session).intact
 
@@ -66,7 +74,7 @@ def test_cli_verify_exit_code(app: Flask) -> None:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     with app.app_context():
-        db.session.execute(text("UPDATE audit_events SET detail = 'x' WHERE id = :id"), {"id": ids[3]})
+        tamper("UPDATE audit_events SET detail = 'x' WHERE id = :id", id=ids[3])
         db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and f"record {ids[3]}" in broken.output

@@ -343,12 +343,27 @@ def test_page_views_and_exports_are_audited_with_the_filter_only(app: Flask, cli
     reads = trail_reads(app, officer)
     assert [(event.action, event.detail) for event in reads] == [
         (AuditAction.READ, "filter: geen"),
-        (AuditAction.READ, "filter: gebruiker=carla; casus=MDA-2025-0007; van=2025-01-01; "
-                           "tot en met=2025-12-31; handeling=export"),
-        (AuditAction.EXPORT, "filter: gebruiker=carla"),
+        (AuditAction.READ, "filter op: gebruikersnaam, casusnummer, vanaf datum, tot en met datum, handeling"),
+        (AuditAction.EXPORT, "filter op: gebruikersnaam"),
     ]
     assert {(event.username, event.role, event.outcome, event.access_point) for event in reads} == {
         ("petra", "privacy_officer", AuditOutcome.SUCCESS, "127.0.0.1")}
+
+
+def test_typed_text_never_reaches_the_trail(app: Flask, client: FlaskClient) -> None:
+    """Issue 13, item 7: a name typed into the username filter is not stored in the search's record."""
+    officer = signed_in_officer(app, client)
+    client.get("/audit/?username=Fatima+Typvoorbeeld")
+    client.get("/audit/?username=fatima.typvoorbeeld&action=read")
+    client.get("/audit/export.csv?username=typvoorbeeld").get_data()
+    client.get("/audit/?username=" + "typvoorbeeld" * 10)  # refused as too long: still not stored
+    reads = trail_reads(app, officer)
+    assert [event.detail for event in reads] == [
+        "filter op: gebruikersnaam", "filter op: gebruikersnaam, handeling", "filter op: gebruikersnaam",
+        "ongeldige zoekopdracht; geen records getoond"]
+    with app.app_context():
+        stored = db.session.scalars(select(AuditEvent.detail)).all()
+    assert not any("typvoorbeeld" in (detail or "").lower() for detail in stored)
 
 
 def test_the_officers_own_reading_shows_up_in_the_trail(app: Flask, client: FlaskClient) -> None:

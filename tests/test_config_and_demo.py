@@ -104,3 +104,15 @@ def test_mail_settings_are_checked_in_production(bare_instance: Path) -> None:
                           "APP_BASE_URL": "https://mda.example.nl/"}, str(bare_instance)).mail
     assert (mail.port, mail.base_url, mail.username) == (465, "https://mda.example.nl", "mda")
     assert "geheim" not in repr(mail)
+
+
+def test_with_mode_demo_the_commands_find_the_demo_database_and_keys(bare_instance: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13, item 9: `MDA_MODE=demo mda audit verify` needs no other variable."""
+    assert CliRunner().invoke(main, ["demo", "--no-serve"]).exit_code == 0
+    monkeypatch.setenv("MDA_MODE", "demo")
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Audit trail intact" in result.output
+    app = create_app()
+    assert app.extensions["mda.settings"].database_url.endswith("demo.sqlite")

@@ -255,7 +255,11 @@ def test_access_report_shows_own_data_and_accesses_only(app: Flask, clock) -> No
     assert client.get(f"/casussen/{case_id}/clientsysteem/").status_code == 200  # reads every person
     client.post("/uitloggen")
     make.login(client, officer)
-    response = client.get(f"/privacy/personen/{anna_id}/inzage")
+    assert client.post("/privacy/personen", data={"bsn": make.BSN_A}).status_code == 200
+    registered = client.post("/privacy/inzageverzoeken/nieuw", data={"person_id": anna_id,
+                                                                     "received_on": START.date().isoformat()})
+    assert registered.status_code == 302
+    response = client.get(registered.headers["Location"] + "/overzicht")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     for value in ("Anna Zzbewaarvoorbeeld", make.BSN_A, "05-04-1990", "06-11223344", "Zzannanotitie"):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional, Regexp, ValidationError
 
+from ..forms import Form
 from .models import AuditAction
 from .queries import AuditFilter
 
@@ -31,7 +31,7 @@ def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
 
 
-class AuditSearchForm(FlaskForm):
+class AuditSearchForm(Form):
     class Meta:
         csrf = False  # a GET search: nothing changes, and the filter must fit in a link
 

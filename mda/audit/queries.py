@@ -18,7 +18,6 @@ from .models import AuditAction, AuditEvent
 
 PAGE_SIZE = 50
 EXPORT_BATCH_SIZE = 1000
-DETAIL_LIMIT = 200  # the length of AuditEvent.detail
 
 
 @dataclass(frozen=True)
@@ -35,14 +34,13 @@ class AuditFilter:
     action: AuditAction | None = None
 
     def describe(self) -> str:
-        """The filter for the audit record of the search itself: the filter and nothing else."""
-        parts = [f"{name}={value}" for name, value in (
-            ("gebruiker", self.username), ("casus", self.case_reference),
-            ("van", self.date_from and self.date_from.isoformat()),
-            ("tot en met", self.date_to and self.date_to.isoformat()),
-            ("handeling", self.action and self.action.value)) if value]
-        text = "filter: " + ("; ".join(parts) if parts else "geen")
-        return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT - 1] + "…"
+        """The audit record of the search itself says which filter fields were used, never what was
+        typed in them: someone may type a client's name into the username field."""
+        used = [label for label, value in (
+            ("gebruikersnaam", self.username), ("casusnummer", self.case_reference),
+            ("vanaf datum", self.date_from), ("tot en met datum", self.date_to),
+            ("handeling", self.action)) if value]
+        return "filter op: " + ", ".join(used) if used else "filter: geen"
 
 
 @dataclass(frozen=True)

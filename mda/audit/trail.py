@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import bindparam, event as sa_event, insert, select, update
@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 from ..db import db
 from ..timeutil import utcnow
 from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
+
+if TYPE_CHECKING:
+    from .checkpoints import Checkpoint
 
 GENESIS_HASH = "0" * 64
 CHAIN_HEAD_ID = 1
@@ -188,12 +191,20 @@ class ChainReport:
         return self.problem is None
 
 
-def verify(session: Session, batch_size: int = 5000) -> ChainReport:
-    """Walk the trail in order, recompute every hash, and name the first record that does not fit."""
+def verify(session: Session, batch_size: int = 5000, checkpoint: "Checkpoint | None" = None) -> ChainReport:
+    """Walk the trail in order, recompute every hash, and name the first record that does not fit.
+
+    With a ``checkpoint`` (see mda.audit.checkpoints) the tail is checked too: the record it names
+    must still be there with the same hash and as many records before it, which finds the newest
+    records removed with the chain head moved back."""
     key = _audit_key()
+    if checkpoint is not None and not checkpoint.signature_valid(key):
+        return ChainReport(0, None, "de handtekening van het controlepunt klopt niet (vervalst, gewijzigd "
+                                    "of met een andere auditsleutel gemaakt)")
     expected_prev = GENESIS_HASH
     checked = 0
     last_id: int | None = None
+    pinned: tuple[int, str] | None = None  # (records up to and including it, hash) of the checkpoint's record
     for event in _in_order(session, batch_size):
         if event.prev_hash != expected_prev:
             return ChainReport(checked, event.id, "de keten is onderbroken vóór dit record "
@@ -203,9 +214,35 @@ def verify(session: Session, batch_size: int = 5000) -> ChainReport:
         expected_prev = event.hash
         last_id = event.id
         checked += 1
+        if checkpoint is not None and event.id == checkpoint.last_id:
+            pinned = (checked, event.hash)
     head = session.execute(select(AuditChainHead.__table__).where(AuditChainHead.id == CHAIN_HEAD_ID)).first()
     if head is None or head.last_hash != expected_prev:
         return ChainReport(checked, last_id, "het laatste record ontbreekt of de ketenkop klopt niet")
+    if checkpoint is not None and checkpoint.last_id is not None:
+        return _against_checkpoint(checkpoint, pinned, checked, last_id)
+    return ChainReport(checked)
+
+
+def _against_checkpoint(checkpoint: "Checkpoint", pinned: tuple[int, str] | None, checked: int,
+                        last_id: int | None) -> ChainReport:
+    assert checkpoint.last_id is not None
+    if pinned is None and (last_id or 0) < checkpoint.last_id:
+        first_missing = (last_id or 0) + 1
+        missing = checkpoint.records - checked
+        return ChainReport(checked, first_missing, (
+            f"de nieuwste records ontbreken: volgens het {checkpoint.describe()} liep de trail tot en met "
+            f"record {checkpoint.last_id}, nu eindigt hij bij record {last_id or '(geen)'}; records "
+            f"{first_missing} tot en met {checkpoint.last_id} ({missing if missing > 0 else 'een aantal'} records) "
+            "zijn verwijderd en de ketenkop is teruggezet"))
+    if pinned is None or not hmac.compare_digest(pinned[1], checkpoint.head_hash):
+        return ChainReport(checked, checkpoint.last_id, (
+            f"record {checkpoint.last_id} is niet meer het record uit het {checkpoint.describe()}: "
+            "de records vanaf daar zijn verwijderd en vervangen"))
+    if pinned[0] != checkpoint.records:
+        return ChainReport(checked, checkpoint.last_id, (
+            f"tot en met record {checkpoint.last_id} telt de trail {pinned[0]} records, het "
+            f"{checkpoint.describe()} telde er {checkpoint.records}"))
     return ChainReport(checked)
 
 

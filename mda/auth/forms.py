@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import Form
 from ..security.passwords import MAX_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField("Gebruikersnaam", validators=[DataRequired("Vul uw gebruikersnaam in."),
                                                           Length(max=80, message="Hoogstens 80 tekens.")])
     password = PasswordField("Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."),
@@ -15,6 +15,6 @@ class LoginForm(FlaskForm):
                                                                message=f"Hoogstens {MAX_PASSWORD_LENGTH} tekens.")])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField("Code uit uw authenticator-app",
                        validators=[DataRequired("Vul de code van 6 cijfers in."), Length(max=12, message="Hoogstens 12 tekens.")])

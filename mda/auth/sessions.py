@@ -1,27 +1,36 @@
-"""Session identity: the cookie names the user and their session generation.
+"""Session identity: the cookie names the user, their session generation and a session token.
 
 Bumping ``User.session_generation`` (password change, disabling, administrator
-reset) ends every session of that user at their next request.
+reset) ends every session of that user at their next request. Logging out forgets the
+session's token on the server (``login_sessions``), which ends that session only: a copy
+of its cookie is refused afterwards, while the user's other sessions go on.
 """
 from __future__ import annotations
 
-from flask import session
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
 from flask_login import UserMixin, login_user
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..db import db
 from ..timeutil import utcnow
+from .models import LoginSession
 
 
 class SessionUser(UserMixin):
     """What Flask-Login holds for a request; the account itself is ``.account``."""
 
-    def __init__(self, account: User):
+    def __init__(self, account: User, token: str):
         self.account = account
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_generation}"
+        return f"{self.account.id}:{self.account.session_generation}:{self.token}"
 
     @property
     def is_active(self) -> bool:
@@ -31,16 +40,22 @@ class SessionUser(UserMixin):
 _WITH_ROLES = (joinedload(User.roles),)
 
 
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def load_user_from_session_id(session_id: str) -> SessionUser | None:
-    user_id, _, generation = session_id.partition(":")
-    if not (user_id.isdigit() and generation.isdigit()):
+    user_id, generation, token = (session_id.split(":") + ["", ""])[:3]
+    if not (user_id.isdigit() and generation.isdigit() and token) or len(user_id) > 10:
         return None
-    # Every request loads its account: one query with its roles instead of two (the option is
-    # built once: a new one per request made SQLAlchemy rebuild its cache key every time).
-    account = db.session.get(User, int(user_id), options=_WITH_ROLES)
+    # Every request loads its account: one query with its roles and the session's row.
+    account = db.session.scalars(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == int(user_id), LoginSession.token_digest == _digest(token))
+        .options(*_WITH_ROLES)).unique().first()
     if account is None or not account.active or account.session_generation != int(generation):
         return None
-    return SessionUser(account)
+    return SessionUser(account, token)
 
 
 # Between the password and the second factor the visitor is not logged in: only this
@@ -69,12 +84,23 @@ def pending_account() -> User | None:
 
 
 def start_session(account: User) -> None:
-    """A fresh session id at login (no fixation), with its clock started."""
+    """A fresh session id at login (no fixation), with its clock started and its row on the server.
+    Rows of sessions past the absolute lifetime (anyone's: they can no longer be used) are pruned
+    here, so the table holds only sessions that may still be live."""
     session.clear()
-    login_user(SessionUser(account))
-    now = utcnow().timestamp()
-    session["signed_in_at"] = now
-    session["seen_at"] = now
+    token = secrets.token_urlsafe(32)
+    started = utcnow()
+    lifetime = timedelta(hours=current_app.extensions["mda.settings"].session_absolute_hours)
+    db.session.execute(delete(LoginSession).where(LoginSession.created_at < started - lifetime))
+    db.session.add(LoginSession(user_id=account.id, token_digest=_digest(token), created_at=started))
+    login_user(SessionUser(account, token))
+    session["signed_in_at"] = started.timestamp()
+    session["seen_at"] = started.timestamp()
+
+
+def end_session(user: SessionUser) -> None:
+    """Forget this session's token: its cookie, and every copy of it, no longer logs anyone in."""
+    db.session.execute(delete(LoginSession).where(LoginSession.token_digest == _digest(user.token)))
 
 
 def session_expired(idle_minutes: int, absolute_hours: int) -> bool:

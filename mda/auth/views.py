@@ -11,7 +11,7 @@ from ..db import db
 from . import mfa
 from .forms import CodeForm, LoginForm
 from .operations import check_password, check_second_factor, complete_login, start_enrolment
-from .sessions import begin_pending_login, pending_account, start_session
+from .sessions import begin_pending_login, end_session, pending_account, start_session
 from .throttle import LOGIN_LIMIT, limiter
 
 blueprint = Blueprint("auth", __name__)
@@ -84,6 +84,7 @@ def enrol() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     if current_user.is_authenticated:
         record(AuditAction.LOGOUT, by=current_user.account)
+        end_session(current_user._get_current_object())  # committed with the response
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -50,3 +50,14 @@ class DecisionForm(VersionedForm):
 class ExecuteForm(VersionedForm):
     confirm = BooleanField("Ik heb het besluit gecontroleerd; het wissen kan niet ongedaan worden gemaakt.",
                            validators=[DataRequired("Bevestig dat het wissen kan worden uitgevoerd.")])
+
+
+class ExtendAccessForm(VersionedForm):
+    reason = TextAreaField("Reden van de verlenging",
+                           validators=[DataRequired("Geef de reden van de verlenging."),
+                                       Length(max=LONG_TEXT, message=TEXT_TOO_LONG)])
+
+
+class CompleteAccessForm(VersionedForm):
+    confirm = BooleanField("Het inzageoverzicht is aan de betrokkene verstrekt.",
+                           validators=[DataRequired("Bevestig dat het overzicht is verstrekt.")])

@@ -5,7 +5,7 @@ personal data, and every change, writes its own audit record.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -14,20 +14,37 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import DomainError
-from ..forms import show_domain_error
+from ..forms import MAX_ID, show_domain_error
 from ..people.models import Person
 from ..people.operations import find_by_bsn, find_by_name_and_birth_date
 from ..security.policy import Permission, current_account, requires
-from ..timeutil import today
-from . import access_report, erasure
-from .forms import DecisionForm, ExecuteForm, NewRequestForm, PersonLookupForm
-from .models import ErasureRequest, ErasureStatus, RefusalGround
+from ..timeutil import today, utcnow
+from . import access_report, access_requests, erasure
+from .forms import (CompleteAccessForm, DecisionForm, ExecuteForm, ExtendAccessForm, NewRequestForm,
+                    PersonLookupForm)
+from .models import AccessRequest, ErasureRequest, ErasureStatus, RefusalGround
 from .retention import RetentionPolicy
 
 blueprint = Blueprint("lifecycle", __name__, url_prefix="/privacy")
 
 LOOKUP_OBJECT = "person_lookup"
 REPORT_OBJECT = "access_report"
+# The persons the last lookup by BSN or by name with date of birth found: an access request can
+# be registered only for one of them, so counting ids reaches nobody.
+LOOKUP_SESSION_KEY = "privacy_lookup"
+LOOKUP_MINUTES = 10  # shorter than the idle timeout: the lookup belongs to this sitting
+NOT_LOOKED_UP = "Zoek de persoon eerst op met het BSN, of met de naam en de geboortedatum."
+
+
+def remember_lookup(matches: list[Person]) -> None:
+    session[LOOKUP_SESSION_KEY] = {"ids": [person.id for person in matches], "at": utcnow().timestamp()}
+
+
+def looked_up(person_id: int) -> bool:
+    lookup = session.get(LOOKUP_SESSION_KEY)
+    if not isinstance(lookup, dict) or utcnow().timestamp() - float(lookup.get("at", 0)) > LOOKUP_MINUTES * 60:
+        return False
+    return person_id in lookup.get("ids", [])
 
 
 def _reference(case_id: int | None) -> str:
@@ -40,12 +57,15 @@ def _reference(case_id: int | None) -> str:
 @requires(Permission.AUDIT_VIEW)
 def index() -> str:
     requests = db.session.scalars(select(ErasureRequest).order_by(ErasureRequest.id.desc())).all()
-    references = {item.case_id: _reference(item.case_id) for item in requests}
+    access_items = db.session.scalars(select(AccessRequest).order_by(AccessRequest.id.desc())).all()
+    references = {item.case_id: _reference(item.case_id) for item in [*requests, *access_items]}
+    deadlines = {item.id: access_requests.deadline_state(item) for item in access_items}
     try:
         policy: RetentionPolicy | None = RetentionPolicy.from_config()
     except DomainError:
         policy = None
-    return render_template("lifecycle/index.html", requests=requests, references=references, policy=policy)
+    return render_template("lifecycle/index.html", requests=requests, references=references, policy=policy,
+                           access_items=access_items, deadlines=deadlines)
 
 
 @blueprint.route("/personen", methods=["GET", "POST"])
@@ -68,22 +88,103 @@ def find_person() -> tuple[str, int] | str:
             return render_template("lifecycle/find_person.html", form=form, matches=None), 422
         record(AuditAction.SEARCH, by=current_account(), object_type=LOOKUP_OBJECT,
                detail=f"gezocht op {how}: {len(matches)} gevonden")
+        remember_lookup(matches)
     references = {person.case_id: _reference(person.case_id) for person in matches or []}
     return render_template("lifecycle/find_person.html", form=form, matches=matches, references=references,
                            new_form=NewRequestForm(formdata=None, received_on=today()))
 
 
-@blueprint.get("/personen/<int:person_id>/inzage")
+@blueprint.post("/inzageverzoeken/nieuw")
 @requires(Permission.AUDIT_VIEW)
-def access(person_id: int) -> str:
-    person = db.session.get(Person, person_id)
-    if person is None:
+def new_access_request() -> Response | tuple[str, int]:
+    form = NewRequestForm()
+    person = None
+    if form.validate():
+        person = db.session.get(Person, form.person_id.data) if looked_up(form.person_id.data) else None
+        if person is None:
+            form.received_on.errors = [*form.received_on.errors, NOT_LOOKED_UP]
+        else:
+            try:
+                created = access_requests.register(person, received_on=form.received_on.data, by=current_account())
+            except DomainError as exc:
+                show_domain_error(form, exc, "received_on")
+            else:
+                flash("Het inzageverzoek is vastgelegd. De termijn loopt vanaf de datum van ontvangst.")
+                return redirect(url_for("lifecycle.access_request_detail", request_id=created.id))
+    return render_template("lifecycle/new_access_request.html", form=form), 422
+
+
+def _load_access(request_id: int) -> AccessRequest:
+    item = db.session.get(AccessRequest, request_id)
+    if item is None:
         abort(404)
+    return item
+
+
+def _access_detail(item: AccessRequest, extend_form: ExtendAccessForm | None = None,
+                   complete_form: CompleteAccessForm | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "lifecycle/access_request_detail.html", item=item, reference=_reference(item.case_id),
+        person=db.session.get(Person, item.person_id), state=access_requests.deadline_state(item),
+        extend_form=extend_form or ExtendAccessForm(formdata=None, version=item.version),
+        complete_form=complete_form or CompleteAccessForm(formdata=None, version=item.version)), status
+
+
+@blueprint.get("/inzageverzoeken/<int:request_id>")
+@requires(Permission.AUDIT_VIEW)
+def access_request_detail(request_id: int) -> tuple[str, int]:
+    item = _load_access(request_id)
+    record(AuditAction.READ, by=current_account(), person_id=item.person_id, case_id=item.case_id,
+           object_type=access_requests.REQUEST_OBJECT, object_id=item.id)
+    return _access_detail(item)
+
+
+@blueprint.get("/inzageverzoeken/<int:request_id>/overzicht")
+@requires(Permission.AUDIT_VIEW)
+def access(request_id: int) -> str:
+    """The access report, only for a registered access request."""
+    item = _load_access(request_id)
+    person = db.session.get(Person, item.person_id)
+    if person is None:
+        abort(404)  # the person's record is gone (erased); the register keeps that the request was handled
     report = access_report.build(person)
     # Recorded before the page is returned: a failed audit write fails the request.
     record(AuditAction.PRINT, by=current_account(), person_id=person.id, case_id=person.case_id,
-           object_type=REPORT_OBJECT, object_id=person.id, detail="inzageoverzicht opgesteld")
-    return render_template("lifecycle/access_report.html", report=report, generated_on=today())
+           object_type=REPORT_OBJECT, object_id=person.id, detail=f"inzageoverzicht opgesteld (verzoek {item.id})")
+    return render_template("lifecycle/access_report.html", report=report, generated_on=today(), item=item)
+
+
+@blueprint.post("/inzageverzoeken/<int:request_id>/verlengen")
+@requires(Permission.AUDIT_VIEW)
+def extend_access(request_id: int) -> Response | tuple[str, int]:
+    item = _load_access(request_id)
+    form = ExtendAccessForm()
+    if form.validate():
+        try:
+            access_requests.extend(item, reason=form.reason.data, by=current_account(),
+                                   expected_version=form.version.data)
+        except DomainError as exc:
+            show_domain_error(form, exc, "reason")
+        else:
+            flash("De termijn is met twee maanden verlengd. Laat de betrokkene dat met de reden weten.")
+            return redirect(url_for("lifecycle.access_request_detail", request_id=item.id))
+    return _access_detail(_load_access(request_id), extend_form=form, status=422)
+
+
+@blueprint.post("/inzageverzoeken/<int:request_id>/afhandelen")
+@requires(Permission.AUDIT_VIEW)
+def complete_access(request_id: int) -> Response | tuple[str, int]:
+    item = _load_access(request_id)
+    form = CompleteAccessForm()
+    if form.validate():
+        try:
+            access_requests.complete(item, by=current_account(), expected_version=form.version.data)
+        except DomainError as exc:
+            show_domain_error(form, exc, "confirm")
+        else:
+            flash("Het inzageverzoek is afgehandeld.")
+            return redirect(url_for("lifecycle.access_request_detail", request_id=item.id))
+    return _access_detail(_load_access(request_id), complete_form=form, status=422)
 
 
 @blueprint.route("/verzoeken/nieuw", methods=["GET", "POST"])
@@ -95,14 +196,20 @@ def new_request() -> Response | tuple[str, int] | str:
         if person_id is None:
             return redirect(url_for("lifecycle.find_person"))
         form = NewRequestForm(formdata=None, person_id=person_id, received_on=today())
-    person = db.session.get(Person, form.person_id.data) if form.person_id.data else None
-    if request.method == "GET" and person is None:
-        abort(404)
-    if request.method == "POST":
-        if form.validate() and person is None:
-            # The hidden id is checked again on the server.
-            form.received_on.errors = [*form.received_on.errors, "Deze persoon bestaat niet (meer)."]
-        elif form.validate():
+        # Only a person of this sitting's lookup: counting ids shows nobody's case or role.
+        person = db.session.get(Person, person_id) if 0 < person_id <= MAX_ID and looked_up(person_id) else None
+        if person is None:
+            abort(404)
+        return render_template("lifecycle/new_request.html", form=form, person=person,
+                               reference=_reference(person.case_id))
+    person = None
+    # The form is checked first: the hidden id is looked up only once it is a valid id.
+    if form.validate():
+        # The hidden id is checked again on the server: a person of this sitting's lookup.
+        person = db.session.get(Person, form.person_id.data) if looked_up(form.person_id.data) else None
+        if person is None:
+            form.received_on.errors = [*form.received_on.errors, NOT_LOOKED_UP]
+        else:
             try:
                 created = erasure.record_request(person, received_on=form.received_on.data, by=current_account())
             except DomainError as exc:
@@ -110,10 +217,8 @@ def new_request() -> Response | tuple[str, int] | str:
             else:
                 flash("Het verzoek tot wissen is vastgelegd. Neem nu een besluit.")
                 return redirect(url_for("lifecycle.request_detail", request_id=created.id))
-        return render_template("lifecycle/new_request.html", form=form, person=person,
-                               reference=_reference(person.case_id if person else None)), 422
     return render_template("lifecycle/new_request.html", form=form, person=person,
-                           reference=_reference(person.case_id))
+                           reference=_reference(person.case_id if person else None)), 422
 
 
 def _load(request_id: int) -> ErasureRequest:

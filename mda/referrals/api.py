@@ -25,6 +25,7 @@ from ..auth.throttle import limiter
 from ..cases.models import ViolenceForm
 from ..db import db
 from ..errors import InvalidInput
+from ..forms import has_control_characters
 from ..organisations.models import Organisation, OrganisationKind
 from ..people.identity import GenderCategory, validate_birth_date, validate_bsn
 from ..people.models import PersonRole
@@ -103,6 +104,10 @@ def _read_json() -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise ApiError(400, "bad_request", "De inhoud is geen geldige JSON (UTF-8, geen dubbele sleutels).",
                        audit_detail="API: geen geldige JSON") from None
+    except RecursionError:
+        # json's parser recurses once per nesting level: a body of 50,000 '[' exhausts the stack.
+        raise ApiError(400, "bad_request", "De inhoud is te diep genest om als verwijzing te lezen.",
+                       audit_detail="API: te diep geneste JSON") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "bad_request", "De verwijzing moet een JSON-object zijn.",
                        audit_detail="API: geen JSON-object")
@@ -129,6 +134,10 @@ class _Checker:
             return None
         if not _encodable(value):
             self.error(path, "Deze tekst bevat ongeldige tekens (een losse UTF-16-surrogaat).")
+            return None
+        if has_control_characters(value):
+            self.error(path, "Deze tekst bevat een stuurteken (zoals NUL of BEL); alleen regeleinden en "
+                             "tabs zijn toegestaan.")
             return None
         if required and not value.strip():
             self.error(path, "Dit veld is verplicht.")
