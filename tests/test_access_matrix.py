@@ -49,6 +49,13 @@ class World:
     own_draft_person_id: int = 0
     api_token: ApiToken | None = None
     consultation: ConsultationQuestion | None = None
+    release_id: int = 0                             # a published release of the steering information
+
+
+def _release_world() -> int:
+    from mda.metrics.operations import publish_release, quarter
+    release = publish_release(quarter(2025, 1), by=None, config={})   # an ended quarter
+    return release.id
 
 
 @pytest.fixture
@@ -80,7 +87,8 @@ def world(app: Flask) -> Iterator[World]:
         db.session.commit()
         yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral,
                     own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
-                    **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]))
+                    **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]),
+                    release_id=_release_world())
 
 
 def _referral_world(users: dict[str, User], vt_org_id: int) -> dict[str, object]:
@@ -298,15 +306,24 @@ ROUTES: dict[str, list[Route]] = {
     # No session counts here: without an API key everyone, signed in or not, gets 401.
     "referrals_api.submit_referral": [Route("POST", lambda w: "/api/v1/verwijzingen", frozenset(ROLES),
                                             public=True, public_statuses=(401,))],
-    # Stuurinformatie: suppressed aggregates for the steering group and the team lead.
-    "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/", only("steering", "team_lead"))],
-    "metrics.report": [Route("GET", lambda w: "/stuurinformatie/rapport", only("steering", "team_lead"))],
-    "metrics.table_export": [Route("GET", lambda w: "/stuurinformatie/tabellen/instroom_maand_route.csv",
-                                   only("steering", "team_lead"))],
+    # Stuurinformatie: the steering group sees published releases only; live figures for any
+    # period (with free dates and filters) are the team lead's alone.
+    "metrics.releases": [Route("GET", lambda w: "/stuurinformatie/", only("steering", "team_lead"))],
+    "metrics.release": [Route("GET", lambda w: f"/stuurinformatie/publicaties/{w.release_id}",
+                              only("steering", "team_lead"))],
+    "metrics.release_table_csv": [Route("GET", lambda w: f"/stuurinformatie/publicaties/{w.release_id}/kerncijfers.csv",
+                                        only("steering", "team_lead"))],
+    "metrics.release_workbook": [Route("HEAD", lambda w: f"/stuurinformatie/publicaties/{w.release_id}.xlsx",
+                                       only("steering", "team_lead"))],
+    "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/actueel/?van=2026-02-08&tot=2026-02-11",
+                                only("team_lead"))],
+    "metrics.report": [Route("GET", lambda w: "/stuurinformatie/actueel/rapport", only("team_lead"))],
+    "metrics.table_export": [Route("GET", lambda w: "/stuurinformatie/actueel/tabellen/instroom_gemeente_besluit.csv"
+                                   "?van=2026-02-08&tot=2026-02-11", only("team_lead"))],
     # HEAD runs the same view; a GET body here is binary, which the text scan below cannot read
     # (tests/test_metrics_safety.py opens the workbook and scans its cells instead).
-    "metrics.workbook_export": [Route("HEAD", lambda w: "/stuurinformatie/stuurinformatie.xlsx",
-                                      only("steering", "team_lead"))],
+    "metrics.workbook_export": [Route("HEAD", lambda w: "/stuurinformatie/actueel/stuurinformatie.xlsx",
+                                      only("team_lead"))],
     # The privacy officer's pages: erasure requests and the access report (lifecycle).
     "lifecycle.index": [Route("GET", lambda w: "/privacy/", only("privacy"))],
     "lifecycle.find_person": [Route("GET", lambda w: "/privacy/personen", only("privacy")),

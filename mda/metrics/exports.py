@@ -14,8 +14,8 @@ from .queries import Period
 
 def legend(threshold: int) -> list[str]:
     return [f"<{threshold}: een aantal van 1 tot en met {threshold - 1}, niet getoond.",
-            f"{COMPLEMENTARY_MARK}: niet getoond, zodat een klein aantal niet uit de totalen kan worden "
-            "teruggerekend.",
+            f"{COMPLEMENTARY_MARK}: niet getoond; een klein aantal, of een aantal dat verborgen is zodat een "
+            "klein aantal niet uit de andere getallen kan worden teruggerekend.",
             f"—: percentage of mediaan niet getoond bij een groep kleiner dan {threshold}."]
 
 

@@ -38,7 +38,8 @@ class Permission(str, enum.Enum):
     CONSULTATION_RECORD = "consultation:record"
     HOUSE_BANS_OVERVIEW = "house-bans:overview"
     API_TOKENS_MANAGE = "api-tokens:manage"
-    METRICS_VIEW = "metrics:view"
+    METRICS_VIEW = "metrics:view"            # published releases of the steering information
+    METRICS_LIVE = "metrics:live"            # live figures for any period (team lead, not steering)
     AUDIT_VIEW = "audit:view"
     USERS_MANAGE = "users:manage"
     REFERENCE_MANAGE = "reference:manage"
@@ -49,7 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COORDINATOR: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.CASE_MANAGE_TEAM,
                                  P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW}),
     Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
-                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.CONSULTATION_RECORD,
+                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.METRICS_LIVE, P.CONSULTATION_RECORD,
                                P.HOUSE_BANS_OVERVIEW}),
     Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT}),
     Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_EDIT, P.REFERRAL_VIEW}),
