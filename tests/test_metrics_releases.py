@@ -107,3 +107,147 @@ def test_the_level_of_detail_follows_from_the_audit(ctx: Flask, now: None) -> No
     assert venlo["cells"][-1] == "72"
     area = {t["key"]: t for t in small.content["tables"]}["instroom_gebied_besluit"]   # Venlo 6, Roermond 6
     assert area["level"] == "region" and area["rows"][0]["cells"][-1] == "12"
+
+
+def _attack_data() -> None:
+    """One municipality (Beesel) with 3 referrals in February 2024; enough elsewhere that some
+    tables are published per month or per municipality."""
+    add_referrals("Beesel", IntakeRoute.CONSULTATION, ReferralStatus.SUBMITTED,
+                  [datetime(2024, 2, day, 10, tzinfo=timezone.utc) for day in (8, 9, 11)])
+    add_referrals("Venlo", IntakeRoute.ACTIE_OVERLEG, ReferralStatus.DECLINED, spread(2024, list(range(1, 10)), 12))
+    add_referrals("Roermond", IntakeRoute.HUISVERBOD, ReferralStatus.DECLINED, spread(2024, list(range(1, 10)), 11))
+    add_referrals("Weert", IntakeRoute.ACTIE_OVERLEG, ReferralStatus.REDIRECTED, spread(2024, [3, 5, 8], 2))
+
+
+def test_the_linear_attacker_cannot_narrow_any_hidden_cell(app: Flask, clock: Callable[[datetime], None]) -> None:
+    from tests.metrics_attack import intervals_of, read_csv
+    clock(NOW)
+    with app.app_context():
+        _attack_data()
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        testfase = db.session.scalar(select(PilotPeriod).where(PilotPeriod.name == "Testfase 3"))
+        for period in (ops.quarter(2024, 1), ops.quarter(2024, 2), ops.year(2024), ops.pilot_period(testfase)):
+            ops.publish_release(period, by=None, config=app.config)
+        db.session.commit()
+        towns = [t for t, _n, _s in queries.municipalities()]
+        releases = db.session.scalars(select(Release).order_by(Release.id)).all()
+        truth = facts.gather(Period(date(2023, 10, 1), date(2024, 12, 31)), date(2026, 11, 20))
+        meanings = {r.id: [(ops.Spec.from_json(spec).atoms(towns), status) for spec, status, _v, _s in r.audit_basis]
+                    for r in releases}
+    client = app.test_client()
+    make.login(client, steering)
+    numbers: list[tuple[frozenset, str]] = []
+    for release_id, meaning in meanings.items():
+        page = client.get(f"/stuurinformatie/publicaties/{release_id}").get_data(as_text=True)
+        cells: list[str] = []
+        with app.app_context():
+            keys = [t["key"] for t in db.session.get(Release, release_id).content["tables"]]
+        for key in keys:
+            assert f"/stuurinformatie/publicaties/{release_id}/{key}.csv" in page
+            response = client.get(f"/stuurinformatie/publicaties/{release_id}/{key}.csv")
+            assert response.status_code == 200
+            cells.extend(cell for row in read_csv(response.get_data())[1:] for cell in row[1:])
+        assert len(cells) == len(meaning)
+        numbers.extend((atoms, cell) for (atoms, _status), cell in zip(meaning, cells))
+    hidden = [(i, text) for i, (_atoms, text) in enumerate(numbers) if not text.isdigit()]
+    assert hidden, "nothing was hidden"
+    # Beesel's 3 referrals are among the hidden numbers wherever Beesel is shown on its own.
+    beesel = next(t for t, n, _s in queries_towns(app) if n == "Beesel")
+    assert all(not text.isdigit() for atoms, text in numbers
+               if atoms and all(atom[2] == beesel for atom in atoms if atom[0] == "verwijzingen")
+               and any(atom[0] == "verwijzingen" for atom in atoms) and sum(truth.get(a, 0) for a in atoms))
+    sensitive = 0
+    for index, low, high in intervals_of(numbers, 10):
+        true_value = sum(truth.get(atom, 0) for atom in numbers[index][0])
+        if 0 < true_value < 10:
+            sensitive += 1
+            assert high - low >= 5 - 1e-6, (numbers[index][1], true_value, low, high)   # the configured width
+    assert sensitive > 0
+
+
+def queries_towns(app: Flask) -> list[tuple[int, str, object]]:
+    with app.app_context():
+        return queries.municipalities()
+
+
+LIVE_URLS = ["/stuurinformatie/actueel/", "/stuurinformatie/actueel/?van=2026-02-08&tot=2026-02-11",
+             "/stuurinformatie/actueel/rapport?periode=1",
+             "/stuurinformatie/actueel/tabellen/instroom_gemeente_besluit.csv?van=2026-02-08&tot=2026-02-11",
+             "/stuurinformatie/actueel/stuurinformatie.xlsx?van=2026-02-08&tot=2026-02-09"]
+
+
+def test_the_steering_role_reaches_no_live_query_filter_or_custom_period(app: Flask,
+                                                                         clock: Callable[[datetime], None]) -> None:
+    clock(NOW)
+    with app.app_context():
+        add_referrals("Beesel", IntakeRoute.CONSULTATION, ReferralStatus.SUBMITTED,
+                      [datetime(2026, 2, day, 10, tzinfo=timezone.utc) for day in (8, 9, 11)])
+        release = ops.publish_release(ops.quarter(2026, 1), by=None, config=app.config)
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        lead = make.user(Role.COORDINATOR, Role.TEAM_LEAD)
+        db.session.commit()
+        release_id = release.id
+        # Every metrics route the steering role may use names a release and nothing else.
+        steering_rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("metrics.")
+                          and rule.endpoint in ("metrics.releases", "metrics.release", "metrics.release_table_csv",
+                                                "metrics.release_workbook")]
+        assert all(set(rule.arguments) <= {"release_id", "key"} for rule in steering_rules)
+    client = app.test_client()
+    make.login(client, steering)
+    for url in LIVE_URLS:
+        assert client.get(url).status_code == 403, url
+    # Query arguments change nothing in what a release shows.
+    plain = client.get(f"/stuurinformatie/publicaties/{release_id}/instroom_gebied_besluit.csv").get_data()
+    asked = client.get(f"/stuurinformatie/publicaties/{release_id}/instroom_gebied_besluit.csv"
+                       "?van=2026-02-08&tot=2026-02-11&gemeente=Beesel&periode=1").get_data()
+    assert plain == asked and b"Beesel" not in plain    # three referrals: not published per municipality
+    lead_client = app.test_client()
+    make.login(lead_client, lead)
+    for url in LIVE_URLS:
+        assert lead_client.get(url).status_code == 200, url
+
+
+def test_referral_at_half_past_midnight_on_1_february_counts_in_february(ctx: Flask, now: None) -> None:
+    moment = datetime(2026, 1, 31, 23, 30, tzinfo=timezone.utc)     # 00:30 on 1 February, Dutch time
+    add_referrals("Venlo", IntakeRoute.ACTIE_OVERLEG, ReferralStatus.SUBMITTED, [moment])
+    live = queries.referrals_by_month_and_route(Period(date(2026, 1, 1), date(2026, 2, 28)))
+    assert live == {("2026-02", "actie_overleg"): 1}
+    atoms = facts.gather(Period(date(2026, 1, 1), date(2026, 2, 28)), date(2026, 11, 20))
+    assert [key[1] for key in atoms if key[0] == "verwijzingen"] == ["2026-02"]
+
+
+def test_a_burst_of_downloads_is_refused_with_a_dutch_message(app: Flask, keys: dict, instance_dir,
+                                                               migrated: str) -> None:
+    from tests.conftest import build_app
+    limited = build_app(migrated, keys, instance_dir, RATELIMIT_ENABLED=True)
+    with limited.app_context():
+        release = ops.publish_release(ops.quarter(2025, 4), by=None, config=limited.config)
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        db.session.commit()
+        release_id = release.id
+    client = limited.test_client()
+    make.login(client, steering)
+    statuses = [client.get(f"/stuurinformatie/publicaties/{release_id}/kerncijfers.csv").status_code
+                for _ in range(200)]
+    assert statuses[:30] == [200] * 30 and set(statuses[30:]) == {429}
+    refused = client.get(f"/stuurinformatie/publicaties/{release_id}.xlsx")
+    assert refused.status_code == 429 and "Te veel opvragingen van stuurinformatie" in refused.get_data(as_text=True)
+    with limited.app_context():
+        from mda.audit.models import AuditEvent, AuditOutcome
+        denied = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "metrics_release",
+                                                              AuditEvent.outcome == AuditOutcome.DENIED)).all()
+        assert len(denied) >= 170
+
+
+def test_the_audit_finds_the_four_day_attack_and_suppression_closes_it() -> None:
+    """The issue's example: a shown total of 10 over ten '<10' cells pins each of them at 1."""
+    from mda.metrics.sdc import AuditCell, Candidate, Protection, Status, failing, suppress
+    towns = [frozenset({("t", n)}) for n in range(10)]
+    cells = [AuditCell(atoms, Status.PRIMARY, None, n, True) for n, atoms in enumerate(towns)]
+    cells.append(AuditCell(frozenset().union(*towns), Status.SHOWN, 10, "total"))
+    protection = Protection(10, None)
+    assert {(iv.low, iv.high) for iv in failing(cells, protection)} == {(1.0, 1.0)}
+    candidates = {n: Candidate(1, "t", n, 0) for n in range(10)} | {10: Candidate(10, "t", "T", 0, margin=True)}
+    outcome = suppress(cells, candidates, protection)
+    assert outcome.secondary and not failing(
+        [AuditCell(c.atoms, s, c.value, c.tag, c.sensitive) for c, s in zip(cells, outcome.statuses)], protection)

@@ -65,8 +65,10 @@ def pilot_period(period: PilotPeriod) -> ReleasePeriod:
 
 def protection_from(config: dict) -> Protection:
     threshold = max(2, int(config.get("METRICS_THRESHOLD", 10)))
-    width = config.get("METRICS_PROTECTION_WIDTH")
-    return Protection(threshold, int(width) if width else None)
+    width = config.get("METRICS_PROTECTION_WIDTH", 5)
+    if str(width).lower() in ("full", "0", "none"):
+        return Protection(threshold, None)     # the whole range 1..threshold-1
+    return Protection(threshold, max(1, min(int(width), threshold - 2)))
 
 
 def _earlier_cells() -> list[AuditCell]:

@@ -59,8 +59,15 @@ class PublicationRefused(Exception):
 
 @dataclass
 class Protection:
+    """How far apart the attacker's lowest and highest value of a hidden small count must stay.
+
+    The default is a width of 5 (of the 8 that 1..9 spans). ``width=None`` asks for the whole
+    range 1..threshold-1; that holds for a single release but cannot hold across nested ones
+    (a year whose two quarters each hide a count of at least 1 is itself at least 2), so with it
+    such a year is refused rather than published."""
+
     threshold: int = 10
-    width: int | None = None     # None: the whole range 1..threshold-1 must stay open
+    width: int | None = 5
 
     def holds(self, low: float, high: float) -> bool:
         if self.width is None:

@@ -107,16 +107,21 @@ def _account_key() -> str:
     return f"metrics-account:{getattr(account, 'id', 'anonymous')}"
 
 
-def _refused_burst(_limit: object) -> Response:
+BURST_MESSAGE = ("Te veel opvragingen van stuurinformatie in korte tijd. Probeer het over een paar minuten "
+                 "opnieuw; hebt u alle tabellen nodig, download dan het Excel-bestand van de publicatie.")
+
+
+@blueprint.errorhandler(429)
+def _refused_burst(_exc: Exception) -> tuple[str, int]:
+    """Refused, and recorded: a burst of downloads is worth the privacy officer's attention."""
+    db.session.rollback()
     record(AuditAction.READ, by=current_account(), object_type="metrics_release", outcome=AuditOutcome.DENIED,
            detail="te veel opvragingen van stuurinformatie")
-    db.session.commit()
-    return Response("Te veel opvragingen van stuurinformatie in korte tijd. Probeer het over een paar minuten "
-                    "opnieuw; hebt u meer nodig, download dan het Excel-bestand van de publicatie.",
-                    status=429, mimetype="text/plain")
+    db.session.commit()    # the request lifecycle rolls back error answers; this record must stay
+    return render_template("errors/error.html", code=429, message=BURST_MESSAGE), 429
 
 
-steering_limit = limiter.limit(STEERING_LIMIT, key_func=_account_key, on_breach=_refused_burst)
+steering_limit = limiter.shared_limit(STEERING_LIMIT, scope="stuurinformatie", key_func=_account_key)
 
 
 def _release_or_404(release_id: int) -> Release:
