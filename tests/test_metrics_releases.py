@@ -236,7 +236,8 @@ def test_a_burst_of_downloads_is_refused_with_a_dutch_message(app: Flask, keys: 
         from mda.audit.models import AuditEvent, AuditOutcome
         denied = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "metrics_release",
                                                               AuditEvent.outcome == AuditOutcome.DENIED)).all()
-        assert len(denied) >= 170
+        db.dispose()
+    assert len(denied) >= 170
 
 
 def test_the_audit_finds_the_four_day_attack_and_suppression_closes_it() -> None:
