@@ -18,6 +18,7 @@ from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import today
 from . import operations
+from ..outcomes.models import SafetyJudgement
 from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
@@ -161,8 +162,10 @@ def close(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "closure_reason", lambda: operations.close_case(
             target, closure_reason=ClosureReason(form.closure_reason.data),
             receiving_party=OrganisationKind(form.receiving_party.data), receiving_name=form.receiving_name.data,
-            note=form.note.data, by=current_account(), expected_version=form.version.data)):
-        flash("De casus is afgesloten en overgedragen.")
+            note=form.note.data, by=current_account(), expected_version=form.version.data,
+            safety_judgement=SafetyJudgement(form.safety_judgement.data),
+            professional_rating=form.professional_rating.data, family_rating=form.family_rating.data)):
+        flash("De casus is afgesloten en overgedragen. Over twaalf maanden staat de follow-up als taak klaar.")
         return redirect(url_for(".track", case_id=target.id))
     return _track_page(target, 422, close_form=form)
 

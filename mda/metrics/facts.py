@@ -8,7 +8,7 @@ an encrypted column.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import product
 from typing import Hashable
 
@@ -17,7 +17,9 @@ from sqlalchemy import and_, case, func, select
 from ..cases.models import AveChange, Case, ClosureReason, IntakeRoute, Phase, PhaseChange
 from ..db import db
 from ..huisverbod.models import HouseBan, HouseBanEvent, HouseBanEventKind, HouseBanRoute
+from ..outcomes.models import ClosureOutcome, FollowUpCheck
 from ..referrals.models import Referral, ReferralStatus
+from ..timeutil import AMSTERDAM
 from . import queries
 from .queries import Period
 
@@ -40,7 +42,7 @@ POPULATIONS = {p.key: p for p in [
     Population("ave", "Op- en afschalen tussen AVE-niveaus", ("richting",)),
     Population("huisverboden", "Huisverboden (opgelegd in de maand)", ("route", "verlengd")),
     Population("afsluitingen", "Afgesloten casussen (afgesloten in de maand)",
-               ("gemeente", "reden", "gevolgd", "hermelding")),
+               ("gemeente", "reden", "gevolgd", "hermelding", "oordeel", "na12")),
     Population("stabiel", "Casussen die stabiele veiligheid bereikten (in de maand)", ()),
 ]}
 
@@ -57,6 +59,8 @@ def domains(towns: list[int]) -> dict[str, list[Hashable]]:
         "reden": [r.value for r in ClosureReason],
         "gevolgd": [0, 1],
         "hermelding": [0, 1],
+        "oordeel": ["lasting", "partly", "not", "none"],       # safety judgement at closure
+        "na12": ["open", "yes", "partly", "no", "unknown"],    # follow-up twelve months later
         "hv_route": [r.value for r in HouseBanRoute],
     }
 
@@ -122,16 +126,28 @@ def _closures(facts: Facts, period: Period, as_of: date) -> None:
     follow_up = (select(Case.previous_case_id.label("case_id"), func.min(Case.opened_on).label("opened_on"))
                  .where(Case.previous_case_id.is_not(None)).group_by(Case.previous_case_id).subquery())
     followed = case((Case.closed_on <= as_of - timedelta(days=365), 1), else_=0)
+    as_of_end = datetime.combine(as_of + timedelta(days=1), time(), AMSTERDAM)
     again = case((and_(follow_up.c.opened_on.is_not(None),
                        queries._days_between(follow_up.c.opened_on, Case.closed_on) <= 365,
                        follow_up.c.opened_on <= as_of), 1), else_=0)
+    # The judgement of the latest closure, and its follow-up once recorded.
+    latest = (select(ClosureOutcome.case_id, func.max(ClosureOutcome.id).label("id"))
+              .group_by(ClosureOutcome.case_id).subquery())
+    judgement = func.coalesce(ClosureOutcome.judgement, "none")
+    follow = case((FollowUpCheck.recorded_at.is_(None), "open"), (FollowUpCheck.recorded_at > as_of_end, "open"),
+                  else_=FollowUpCheck.family_safe)
     month = queries._month_of_date(Case.closed_on)
-    statement = (select(month, Case.municipality_id, Case.closure_reason, followed, again, func.count())
+    statement = (select(month, Case.municipality_id, Case.closure_reason, followed, again, judgement, follow,
+                        func.count())
                  .outerjoin(follow_up, follow_up.c.case_id == Case.id)
+                 .outerjoin(latest, latest.c.case_id == Case.id)
+                 .outerjoin(ClosureOutcome, and_(ClosureOutcome.id == latest.c.id,
+                                                 ClosureOutcome.closed_on == Case.closed_on))
+                 .outerjoin(FollowUpCheck, FollowUpCheck.closure_outcome_id == ClosureOutcome.id)
                  .where(Case.closed_on.is_not(None), queries._in_dates(Case.closed_on, period))
-                 .group_by(month, Case.municipality_id, Case.closure_reason, followed, again))
-    for m, town, reason, f, a, n in db.session.execute(statement):
-        facts[("afsluitingen", m, town, str(reason), int(f), int(a))] = n
+                 .group_by(month, Case.municipality_id, Case.closure_reason, followed, again, judgement, follow))
+    for m, town, reason, f, a, j, n12, n in db.session.execute(statement):
+        facts[("afsluitingen", m, town, str(reason), int(f), int(a), str(j), str(n12 or "open"))] = n
 
 
 def value_of(facts: Facts, atoms: frozenset[tuple]) -> int:

@@ -219,6 +219,11 @@ def _render(prepared: Prepared, statuses: dict[tuple[int, int], Status], thresho
             "level": prepared.level, "level_label": prepared.level_label, "header": prepared.header, "rows": rows}
 
 
+def _percent(part: int, whole: int) -> int:
+    """Half up, as people round (62.5% is 63%, not Python's 62)."""
+    return int(100 * part / whole + 0.5)
+
+
 def _headline_figures(table: dict, period: ReleasePeriod, threshold: int) -> dict:
     """Medians and shares next to the headline counts, each only where its count is shown and
     at least the threshold (a median of fewer cases says too much about each of them)."""
@@ -238,14 +243,19 @@ def _headline_figures(table: dict, period: ReleasePeriod, threshold: int) -> dic
         if stats:
             result["doorlooptijd_mediaan"] = (f"{stats[1]:.0f} dagen (mediaan); de pilot verwacht ongeveer "
                                               f"1,5 jaar ({PILOT_BENCHMARK_DAYS} dagen)")
-    lasting = numbers.get("waarvan duurzaam veilig")
+    lasting = numbers.get("Oordeel bij afsluiting: duurzaam veilig")
     if lasting is not None and closed is not None and closed >= threshold:
-        result["duurzaam_aandeel"] = (f"{round(100 * lasting / closed)}% duurzaam veilig bij afsluiting; "
+        result["duurzaam_aandeel"] = (f"{_percent(lasting, closed)}% duurzaam veilig bij afsluiting; "
                                       f"uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
+    checked = numbers.get("Follow-up na 12 maanden vastgelegd")
+    safe = numbers.get("waarvan gezin veilig na 12 maanden")
+    if checked is not None and safe is not None and checked >= threshold:
+        result["veilig_na_12"] = (f"{_percent(safe, checked)}% veilig na twaalf maanden (van de vastgelegde "
+                                  f"follow-ups); uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
     followed = numbers.get("Afgesloten en 12 maanden gevolgd")
     again = numbers.get("waarvan her-melding binnen 12 maanden")
     if followed is not None and again is not None and followed >= threshold:
-        result["hermelding_aandeel"] = f"{round(100 * again / followed)}% her-melding binnen 12 maanden"
+        result["hermelding_aandeel"] = f"{_percent(again, followed)}% her-melding binnen 12 maanden"
     return result
 
 
