@@ -185,6 +185,7 @@ ROUTES: dict[str, list[Route]] = {
     "cases.move_phase": case_routes("POST", "/fase", CASE_EDITORS),
     "cases.change_ave": case_routes("POST", "/ave", CASE_EDITORS),
     "cases.close": case_routes("POST", "/afsluiten", CASE_EDITORS),
+    "cases.follow_up": case_routes("POST", "/follow-up", CASE_EDITORS),
     "cases.reopen": case_routes("POST", "/heropenen", CASE_EDITORS),
     "people.index": case_routes("GET", "/clientsysteem/", CASE_READERS, only("team_lead")),
     "people.create": case_routes("POST", "/clientsysteem/personen", CASE_EDITORS),

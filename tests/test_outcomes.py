@@ -103,3 +103,28 @@ def test_release_shows_lasting_safety_at_closure_and_after_twelve_months(
     safety = {t["key"]: t for t in release.content["tables"]}["uitstroom_veiligheid"]
     total = safety["rows"][-1]
     assert total["cells"] == ["20", "11", "16", "10"]
+
+
+def test_the_follow_up_is_recorded_on_the_case_page_once_due(app: Flask, clock: Callable[[datetime], None]) -> None:
+    clock(moment(2025, 3, 14))
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator, opened_on=date(2024, 6, 1))
+        close(case, coordinator, SafetyJudgement.LASTING)
+        db.session.commit()
+        case_id = case.id
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get(f"/casussen/{case_id}/fasen").get_data(as_text=True)
+    assert "taak klaar voor 14-03-2026" in page
+    clock(moment(2026, 3, 20))
+    client = app.test_client()      # a year on: a new session
+    make.login(client, coordinator)
+    refused = client.post(f"/casussen/{case_id}/follow-up", data={"new_vt_report": "y"})
+    assert refused.status_code == 422 and "Geef aan of het gezin veilig is." in refused.get_data(as_text=True)
+    done = client.post(f"/casussen/{case_id}/follow-up", data={"family_safe": "yes", "new_referral": "y"})
+    assert done.status_code == 302
+    with app.app_context():
+        check = db.session.scalars(select(FollowUpCheck).where(FollowUpCheck.case_id == case_id)).one()
+        assert (check.family_safe, check.new_vt_report, check.new_house_ban, check.new_referral) == \
+            (FamilySafe.YES, False, False, True)
