@@ -314,6 +314,8 @@ ROUTES: dict[str, list[Route]] = {
                               only("steering", "team_lead"))],
     "metrics.release_table_csv": [Route("GET", lambda w: f"/stuurinformatie/publicaties/{w.release_id}/kerncijfers.csv",
                                         only("steering", "team_lead"))],
+    "metrics.release_pdf": [Route("HEAD", lambda w: f"/stuurinformatie/publicaties/{w.release_id}.pdf",
+                                  only("steering", "team_lead"))],
     "metrics.release_workbook": [Route("HEAD", lambda w: f"/stuurinformatie/publicaties/{w.release_id}.xlsx",
                                        only("steering", "team_lead"))],
     "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/actueel/?van=2026-02-08&tot=2026-02-11",

@@ -252,3 +252,70 @@ def test_the_audit_finds_the_four_day_attack_and_suppression_closes_it() -> None
     outcome = suppress(cells, candidates, protection)
     assert outcome.secondary and not failing(
         [AuditCell(c.atoms, s, c.value, c.tag, c.sensitive) for c, s in zip(cells, outcome.statuses)], protection)
+
+
+def test_release_workbook_has_numbers_as_numbers_hidden_as_text_and_dutch_sheet_names(
+        app: Flask, clock: Callable[[datetime], None]) -> None:
+    from openpyxl import load_workbook
+    clock(NOW)
+    with app.app_context():
+        add_referrals("Venlo", IntakeRoute.ACTIE_OVERLEG, ReferralStatus.DECLINED, spread(2026, [1, 2, 3], 12))
+        add_referrals("Beesel", IntakeRoute.CONSULTATION, ReferralStatus.SUBMITTED,
+                      [datetime(2026, 2, day, 10, tzinfo=timezone.utc) for day in (8, 9, 11)])
+        release = ops.publish_release(ops.quarter(2026, 1), by=None, config=app.config)
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        db.session.commit()
+        release_id = release.id
+    client = app.test_client()
+    make.login(client, steering)
+    response = client.get(f"/stuurinformatie/publicaties/{release_id}.xlsx")
+    assert response.status_code == 200
+    assert 'filename="stuurinformatie_K1-2026.xlsx"' in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.get_data()))
+    assert book.sheetnames[0] == "Kerncijfers van de regio"
+    assert "Verwijzingen naar instroomroute" in book.sheetnames
+    sheet = book["Kerncijfers van de regio"]
+    values = {row[0]: row[1] for row in sheet.iter_rows(min_row=4, values_only=True) if row and row[0]}
+    assert values["Verwijzingen ingediend"] == 39 and isinstance(values["Verwijzingen ingediend"], int)
+    hidden = [cell for sheet in book for row in sheet.iter_rows(min_row=4, values_only=True)
+              for cell in row[1:] if isinstance(cell, str) and cell in ("<10", "×")]
+    assert hidden, "nothing hidden in the workbook"
+    csv_response = client.get(f"/stuurinformatie/publicaties/{release_id}/kerncijfers.csv")
+    assert 'filename="stuurinformatie_K1-2026_kerncijfers.csv"' in csv_response.headers["Content-Disposition"]
+
+
+def test_the_evaluation_report_is_a_pdf_with_cover_summary_page_numbers_and_repeated_headers(
+        app: Flask, clock: Callable[[datetime], None]) -> None:
+    from pypdf import PdfReader
+    clock(NOW)
+    with app.app_context():
+        for town in ("Venlo", "Roermond", "Weert", "Venray"):
+            add_referrals(town, IntakeRoute.ACTIE_OVERLEG, ReferralStatus.DECLINED,
+                          spread(2025, list(range(1, 13)), 11))
+        release = ops.publish_release(ops.year(2025), by=None, config=app.config)
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        db.session.commit()
+        release_id = release.id
+    client = app.test_client()
+    make.login(client, steering)
+    response = client.get(f"/stuurinformatie/publicaties/{release_id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert 'filename="evaluatierapport_stuurinformatie_2025.pdf"' in response.headers["Content-Disposition"]
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages]
+    count = len(pages)
+    assert "Evaluatierapport pilot MDA++" in pages[0] and "Jaar 2025" in pages[0]
+    assert "Samenvatting: kerncijfers van de regio" in pages[1] and "Verwijzingen ingediend" in pages[1]
+    assert all(f"pagina {n} van {count}" in text for n, text in enumerate(pages, start=1))
+    assert "Afmelden" not in "".join(pages) and "Stuurinformatie</a>" not in "".join(pages)
+    # A table that runs over a page boundary shows its header again on the next page.
+    from mda.metrics.report_pdf import release_pdf
+    with app.app_context():
+        long = db.session.get(Release, release_id)
+        rows = [{"label": f"Rij {n}", "kind": "row", "cells": [str(n), "<10"], "numbers": [n, None]} for n in range(150)]
+        long.content = {**long.content, "tables": [long.content["tables"][0],
+                                                   {"key": "lang", "title": "Lange tabel", "header":
+                                                    ["Gebied", "Kolomkop Een", "Kolomkop Twee"], "rows": rows}]}
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(release_pdf(long))).pages]
+        db.session.rollback()
+    with_rows = [text for text in pages if "Rij " in text]
+    assert len(with_rows) >= 3 and all("Kolomkop Een" in text for text in with_rows)

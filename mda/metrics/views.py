@@ -181,3 +181,16 @@ def release_workbook(release_id: int) -> Response:
     period = Period(published.starts_on, published.ends_on, published.title)
     return Response(workbook(_release_tables(published), period, published.threshold), mimetype=XLSX_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{file_stem(published)}.xlsx"'})
+
+
+@blueprint.get("/publicaties/<int:release_id>.pdf")
+@requires(Permission.METRICS_VIEW)
+@steering_limit
+def release_pdf(release_id: int) -> Response:
+    """The evaluation report of a release, as a PDF document made here (no browser printing)."""
+    from .report_pdf import release_pdf as make_pdf
+    published = _release_or_404(release_id)
+    record(AuditAction.PRINT, by=current_account(), object_type="metrics_release", object_id=published.id,
+           detail=f"evaluatierapport (pdf), publicatie {published.title}")
+    return Response(make_pdf(published), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="evaluatierapport_{file_stem(published)}.pdf"'})
