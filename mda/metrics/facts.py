@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, select
 from ..cases.models import AveChange, Case, ClosureReason, IntakeRoute, Phase, PhaseChange
 from ..db import db
 from ..huisverbod.models import HouseBan, HouseBanEvent, HouseBanEventKind, HouseBanRoute
-from ..outcomes.models import ClosureOutcome, FollowUpCheck
+from ..outcomes.models import ClosureOutcome, FamilySafe, FollowUpCheck
 from ..referrals.models import Referral, ReferralStatus
 from ..timeutil import AMSTERDAM
 from . import queries
@@ -41,8 +41,9 @@ POPULATIONS = {p.key: p for p in [
     Population("fasen", "Lopende casussen per fase (stand aan het eind van de maand)", ("fase",), stock=True),
     Population("ave", "Op- en afschalen tussen AVE-niveaus", ("richting",)),
     Population("huisverboden", "Huisverboden (opgelegd in de maand)", ("route", "verlengd")),
+    # Kept to the dimensions the tables need: every extra one multiplies the audit's unknowns.
     Population("afsluitingen", "Afgesloten casussen (afgesloten in de maand)",
-               ("gemeente", "reden", "gevolgd", "hermelding", "oordeel", "na12")),
+               ("gemeente", "hermelding12", "oordeel", "na12")),
     Population("stabiel", "Casussen die stabiele veiligheid bereikten (in de maand)", ()),
 ]}
 
@@ -59,8 +60,10 @@ def domains(towns: list[int]) -> dict[str, list[Hashable]]:
         "reden": [r.value for r in ClosureReason],
         "gevolgd": [0, 1],
         "hermelding": [0, 1],
+        # twelve months after closure: not yet passed, passed without or with a her-melding
+        "hermelding12": ["open", "nee", "ja"],
         "oordeel": ["lasting", "partly", "not", "none"],       # safety judgement at closure
-        "na12": ["open", "yes", "partly", "no", "unknown"],    # follow-up twelve months later
+        "na12": ["open", "veilig", "anders"],                   # follow-up: not recorded, safe, otherwise
         "hv_route": [r.value for r in HouseBanRoute],
     }
 
@@ -135,19 +138,20 @@ def _closures(facts: Facts, period: Period, as_of: date) -> None:
               .group_by(ClosureOutcome.case_id).subquery())
     judgement = func.coalesce(ClosureOutcome.judgement, "none")
     follow = case((FollowUpCheck.recorded_at.is_(None), "open"), (FollowUpCheck.recorded_at > as_of_end, "open"),
-                  else_=FollowUpCheck.family_safe)
+                  (FollowUpCheck.family_safe == FamilySafe.YES, "veilig"), else_="anders")
     month = queries._month_of_date(Case.closed_on)
-    statement = (select(month, Case.municipality_id, Case.closure_reason, followed, again, judgement, follow,
-                        func.count())
+    statement = (select(month, Case.municipality_id, followed, again, judgement, follow, func.count())
                  .outerjoin(follow_up, follow_up.c.case_id == Case.id)
                  .outerjoin(latest, latest.c.case_id == Case.id)
                  .outerjoin(ClosureOutcome, and_(ClosureOutcome.id == latest.c.id,
                                                  ClosureOutcome.closed_on == Case.closed_on))
                  .outerjoin(FollowUpCheck, FollowUpCheck.closure_outcome_id == ClosureOutcome.id)
                  .where(Case.closed_on.is_not(None), queries._in_dates(Case.closed_on, period))
-                 .group_by(month, Case.municipality_id, Case.closure_reason, followed, again, judgement, follow))
-    for m, town, reason, f, a, j, n12, n in db.session.execute(statement):
-        facts[("afsluitingen", m, town, str(reason), int(f), int(a), str(j), str(n12 or "open"))] = n
+                 .group_by(month, Case.municipality_id, followed, again, judgement, follow))
+    for m, town, f, a, j, n12, n in db.session.execute(statement):
+        twelve = "open" if not f else ("ja" if a else "nee")
+        key = ("afsluitingen", m, town, twelve, str(j), str(n12 or "open"))
+        facts[key] = facts.get(key, 0) + n
 
 
 def value_of(facts: Facts, atoms: frozenset[tuple]) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Hashable
 
-from ..cases.models import ClosureReason, IntakeRoute, Phase
+from ..cases.models import IntakeRoute, Phase
 from ..huisverbod.models import HouseBanRoute
 from ..reference.models import Subregion
 from ..referrals.models import ReferralStatus
@@ -182,7 +182,8 @@ def definitions() -> list[TableDef]:
                 for s in (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.REDIRECTED,
                           ReferralStatus.SUBMITTED)]
     phases = [(p.label, {"fase": [p.value]}) for p in Phase]
-    reasons = [(r.label, {"reden": [r.value]}) for r in ClosureReason]
+    judgements = [("Duurzaam veilig", {"oordeel": ["lasting"]}), ("Deels veilig", {"oordeel": ["partly"]}),
+                  ("Niet veilig", {"oordeel": ["not"]}), ("Geen oordeel vastgelegd", {"oordeel": ["none"]})]
     return [
         TableDef("instroom_tijd_route", "Verwijzingen naar instroomroute", "verwijzingen", "time", routes,
                  description="Ingediende verwijzingen, naar het moment van indienen."),
@@ -195,17 +196,17 @@ def definitions() -> list[TableDef]:
         TableDef("huisverboden", "Huisverboden", "huisverboden", "time",
                  [("Opgelegd", {}), ("Daarvan verlengd", {"verlengd": [1]})], row_totals=False,
                  description="Opgelegd in de periode; 'verlengd' telt de opgelegde huisverboden die zijn verlengd."),
-        TableDef("uitstroom_gebied_reden", "Afgesloten casussen naar gemeente en reden", "afsluitingen", "area",
-                 reasons),
+        TableDef("uitstroom_gebied_oordeel", "Afgesloten casussen naar gemeente en oordeel over de veiligheid",
+                 "afsluitingen", "area", judgements),
         TableDef("uitstroom_veiligheid", "Veiligheid bij afsluiting en na twaalf maanden", "afsluitingen", "area",
                  [("Afgesloten", {}), ("Duurzaam veilig bij afsluiting", {"oordeel": ["lasting"]}),
-                  ("Follow-up vastgelegd", {"na12": ["yes", "partly", "no", "unknown"]}),
-                  ("Veilig na 12 maanden", {"na12": ["yes"]})], row_totals=False,
+                  ("Follow-up vastgelegd", {"na12": ["veilig", "anders"]}),
+                  ("Veilig na 12 maanden", {"na12": ["veilig"]})], row_totals=False,
                  description="Het oordeel van de coördinator bij afsluiting en de follow-up twaalf maanden later; "
                              "uitgangspunt van de pilot: ongeveer twee derde bereikte geen duurzame veiligheid."),
         TableDef("uitstroom_hermelding", "Her-meldingen binnen 12 maanden na afsluiting", "afsluitingen", "area",
-                 [("Afgesloten", {}), ("12 maanden gevolgd", {"gevolgd": [1]}),
-                  ("Daarvan her-melding", {"gevolgd": [1], "hermelding": [1]})], row_totals=False,
+                 [("Afgesloten", {}), ("12 maanden gevolgd", {"hermelding12": ["nee", "ja"]}),
+                  ("Daarvan her-melding", {"hermelding12": ["ja"]})], row_totals=False,
                  description="Een her-melding is een nieuwe casus voor hetzelfde gezin binnen 12 maanden na "
                              "afsluiting; alleen casussen die bij publicatie al 12 maanden gesloten zijn, tellen mee."),
     ]
@@ -225,15 +226,13 @@ def headline_definition() -> TableDef:
             ("Huisverboden opgelegd", "huisverboden", {}),
             ("waarvan verlengd", "huisverboden", {"verlengd": [1]}),
             ("Casussen afgesloten", "afsluitingen", {}),
-            ("waarvan afgesloten als duurzaam veilig", "afsluitingen",
-             {"reden": [ClosureReason.LASTING_SAFETY.value]}),
             ("Oordeel bij afsluiting: duurzaam veilig", "afsluitingen", {"oordeel": ["lasting"]}),
             ("Oordeel bij afsluiting: deels veilig", "afsluitingen", {"oordeel": ["partly"]}),
             ("Oordeel bij afsluiting: niet veilig", "afsluitingen", {"oordeel": ["not"]}),
-            ("Follow-up na 12 maanden vastgelegd", "afsluitingen", {"na12": ["yes", "partly", "no", "unknown"]}),
-            ("waarvan gezin veilig na 12 maanden", "afsluitingen", {"na12": ["yes"]}),
-            ("Afgesloten en 12 maanden gevolgd", "afsluitingen", {"gevolgd": [1]}),
-            ("waarvan her-melding binnen 12 maanden", "afsluitingen", {"gevolgd": [1], "hermelding": [1]})]
+            ("Follow-up na 12 maanden vastgelegd", "afsluitingen", {"na12": ["veilig", "anders"]}),
+            ("waarvan gezin veilig na 12 maanden", "afsluitingen", {"na12": ["veilig"]}),
+            ("Afgesloten en 12 maanden gevolgd", "afsluitingen", {"hermelding12": ["nee", "ja"]}),
+            ("waarvan her-melding binnen 12 maanden", "afsluitingen", {"hermelding12": ["ja"]})]
     return TableDef("kerncijfers", "Kerncijfers van de regio", "", "fixed", [("Aantal", {})], row_totals=False,
                     column_totals=False, rows=[(label, {"__population": [population], **flt})
                                                for label, population, flt in rows])
