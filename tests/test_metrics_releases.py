@@ -319,3 +319,22 @@ def test_the_evaluation_report_is_a_pdf_with_cover_summary_page_numbers_and_repe
         db.session.rollback()
     with_rows = [text for text in pages if "Rij " in text]
     assert len(with_rows) >= 3 and all("Kolomkop Een" in text for text in with_rows)
+
+
+def test_publish_command_and_the_due_periods(app: Flask, clock: Callable[[datetime], None]) -> None:
+    clock(datetime(2022, 7, 3, 12, tzinfo=timezone.utc))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["metrics", "publish", "--quarter", "2022-K1"])
+    assert result.exit_code == 0 and "Gepubliceerd: K1 2022" in result.output
+    again = runner.invoke(args=["metrics", "publish", "--quarter", "2022-K1"])
+    assert again.exit_code == 1 and "al gepubliceerd" in again.output
+    bad = runner.invoke(args=["metrics", "publish", "--quarter", "2022-5"])
+    assert bad.exit_code == 2 and "2026-K4" in bad.output
+    due = runner.invoke(args=["metrics", "publish", "--due"])
+    # From the first pilot period (Voorbereidingsfase, September 2021) to 30 June 2022; Inrichtingsfase
+    # and Tussentijdse evaluatie 1 have the same bounds, so they are one release.
+    assert due.exit_code == 0 and "6 publicatie(s)" in due.output, due.output
+    with app.app_context():
+        labels = sorted(r.label for r in db.session.scalars(select(Release)))
+    assert labels == ["2021", "Inrichtingsfase / Tussentijdse evaluatie 1", "K1 2022", "K2 2022", "K3 2021",
+                      "K4 2021", "Voorbereidingsfase"]

@@ -276,13 +276,17 @@ def ended_periods(on: date) -> list[ReleasePeriod]:
                 result.append(candidate)
         if date(y, 12, 31) < on:
             result.append(year(y))
+    same_bounds: dict[tuple[date, date], list[str]] = {}
     for p in periods:
         try:
             candidate = pilot_period(p)
         except ReleaseRefused:
             continue
         if candidate.end < on:
-            result.append(candidate)
+            same_bounds.setdefault((candidate.start, candidate.end), []).append(candidate.label)
+    # Two pilot periods with the same bounds (a phase and its evaluation) are one release.
+    for (start, end), names in same_bounds.items():
+        result.append(ReleasePeriod(ReleaseKind.PILOT_PERIOD, start, end, " / ".join(names)[:80]))
     return result
 
 
@@ -294,4 +298,5 @@ def publish_due(*, config: dict, on: date | None = None) -> list[Release]:
     for candidate in sorted(ended_periods(day), key=lambda p: (p.end, p.start)):
         if (candidate.kind, candidate.start, candidate.end) not in published:
             done.append(publish_release(candidate, by=None, config=config))
+            published.add((candidate.kind, candidate.start, candidate.end))
     return done
