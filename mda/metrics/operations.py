@@ -71,10 +71,22 @@ def protection_from(config: dict) -> Protection:
     return Protection(threshold, max(1, min(int(width), threshold - 2)))
 
 
-def _earlier_cells() -> list[AuditCell]:
+def _earlier_cells(period: ReleasePeriod) -> list[AuditCell]:
+    """Every number of every release (all versions) linked to this period through overlapping
+    periods, directly or by a chain (a quarter, its year, the next quarter): releases outside that
+    chain share no month, hence no count, and cannot narrow anything here."""
     cells: list[AuditCell] = []
     towns = [t for t, _n, _s in queries.municipalities()]
-    for release in db.session.scalars(select(Release).order_by(Release.id)):
+    low, high = period.start, period.end
+    while True:
+        bounds = db.session.execute(select(func.min(Release.starts_on), func.max(Release.ends_on))
+                                    .where(Release.starts_on <= high, Release.ends_on >= low)).one()
+        new_low, new_high = min(low, bounds[0] or low), max(high, bounds[1] or high)
+        if (new_low, new_high) == (low, high):
+            break
+        low, high = new_low, new_high
+    overlapping = select(Release).where(Release.starts_on <= high, Release.ends_on >= low)
+    for release in db.session.scalars(overlapping.order_by(Release.id)):
         for spec, status, value, sensitive in release.audit_basis:
             cells.append(AuditCell(Spec.from_json(spec).atoms(towns), Status(status), value, ("release", release.id),
                                    sensitive))
@@ -164,7 +176,7 @@ def publish_release(period: ReleasePeriod, *, by: object | None, config: dict, n
             positions.append((index, (candidate.row, candidate.column)))
             current.append(cell)
             candidates[len(current) - 1] = candidate
-    earlier = _earlier_cells()
+    earlier = _earlier_cells(period)
     note = ""
     try:
         outcome = suppress(earlier + current, {i + len(earlier): c for i, c in candidates.items()}, protection)

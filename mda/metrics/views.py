@@ -28,7 +28,8 @@ from .tables import Section, all_sections
 blueprint = Blueprint("metrics", __name__, url_prefix="/stuurinformatie")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LINE_CHARTS = {"instroom_maand_route", "caseload_fase", "caseload_ave"}
+LINE_CHARTS = {"instroom_maand_route", "caseload_fase", "caseload_ave",
+               "instroom_tijd_route", "caseload_op_afschalen", "huisverboden"}   # the last three: releases
 
 
 def threshold() -> int:
