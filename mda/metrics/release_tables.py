@@ -11,7 +11,6 @@ from datetime import date
 from typing import Hashable
 
 from ..cases.models import IntakeRoute, Phase
-from ..huisverbod.models import HouseBanRoute
 from ..reference.models import Subregion
 from ..referrals.models import ReferralStatus
 from . import facts as F
