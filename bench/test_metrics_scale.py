@@ -72,3 +72,31 @@ def test_all_metrics_for_the_whole_pilot_answer_in_well_under_a_second(ctx: Flas
     total = {t.key: t for s in sections for t in s.tables}["instroom_maand_route"].rows[-1].cells[-1]
     assert int(total) > 10_000
     assert elapsed < 1.0, f"metrics took {elapsed:.2f} s"
+
+
+def test_publishing_a_quarter_at_national_scale_takes_under_a_minute(app: Flask) -> None:
+    """The release of a quarter: all its atoms, the level of every table and the LP audit
+    together with the releases published before it (here: the quarter before)."""
+    from mda.metrics import operations as ops
+    with app.app_context():
+        _seed(random.Random(7))
+        started = time.perf_counter()
+        ops.publish_release(ops.quarter(2024, 1), by=None, config=app.config)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        release = ops.publish_release(ops.quarter(2024, 2), by=None, config=app.config)
+        second = time.perf_counter() - started
+        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        db.session.commit()
+        release_id = release.id
+        levels = {t["key"]: t["level"] for t in release.content["tables"]}
+    print(f"\npublish K1 2024: {first:.1f} s; K2 2024 (audited with K1): {second:.1f} s; levels {levels}")
+    client = app.test_client()
+    make.login(client, steering)
+    timings = []
+    for _attempt in range(5):
+        started = time.perf_counter()
+        assert client.get(f"/stuurinformatie/publicaties/{release_id}").status_code == 200
+        timings.append(time.perf_counter() - started)
+    print(f"show a published release: best {min(timings) * 1000:.0f} ms")
+    assert second < 60 and min(timings) < 0.1

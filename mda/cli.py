@@ -399,8 +399,9 @@ def worker_command(once: bool) -> None:
 
 
 from .lifecycle.cli import backup_group, lifecycle_group  # noqa: E402
+from .metrics.cli import metrics_group  # noqa: E402
 
 COMMAND_GROUPS = (db_group, keys_group, audit_group, users_group, house_ban_group,
-                  lifecycle_group, backup_group, people_group)
+                  lifecycle_group, backup_group, people_group, metrics_group)
 for _group in COMMAND_GROUPS:
     main.add_command(_group)

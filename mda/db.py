@@ -9,12 +9,15 @@ import atexit
 import weakref
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
+
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,7 +32,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def amsterdam_month(stored: str | None) -> str | None:
+    """'YYYY-MM' of a stored UTC instant on the Dutch wall clock (SQLite has no time zones)."""
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(str(stored))
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.astimezone(_AMSTERDAM).strftime("%Y-%m")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Month buckets of the steering information are Dutch calendar months, as on PostgreSQL.
+    dbapi_connection.create_function("amsterdam_month", 1, amsterdam_month, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted personal data is overwritten, not left in free pages

@@ -194,4 +194,9 @@ def load_demo_data() -> bool:
     question.advice = "Demo: ja, bespreek in het Actie-overleg en overweeg verwijzing."
     session.add(question)
     session.flush()
+    from flask import current_app
+
+    from .metrics.demo_history import load_pilot_history, publish_recent
+    load_pilot_history(users, organisations, municipalities)
+    publish_recent(current_app.config)
     return True

@@ -14,6 +14,8 @@ from .notifications.models import (Notification, NotificationPreference,  # noqa
 from .organisations.models import Organisation  # noqa: F401
 from .people.models import Person, PersonRelation  # noqa: F401
 from .reference.models import AveLevel, Discipline, Municipality, PilotPeriod  # noqa: F401
+from .metrics.models import Release  # noqa: F401
+from .outcomes.models import ClosureOutcome, FollowUpCheck  # noqa: F401
 from .referrals.models import ConsultationQuestion, Referral  # noqa: F401
 from .safety.models import Assessment, SafetyPlan  # noqa: F401
 from .teams.models import TeamMembership  # noqa: F401

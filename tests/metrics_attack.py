@@ -5,6 +5,13 @@ subtotal rows of groups) and solves every line that has exactly one unknown, rep
 """
 from __future__ import annotations
 
+import csv
+import io
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix, vstack
+
 from mda.metrics.disclosure import DisplayTable
 
 
@@ -59,3 +66,57 @@ def recover(table: DisplayTable) -> dict[tuple[int, int], int]:
             known[key] = recovered[key] = value
             progress = True
     return recovered
+
+
+# --- the linear attacker on published releases --------------------------------------------------
+
+def read_csv(body: bytes) -> list[list[str]]:
+    """The table part of a downloaded CSV: the header row and the data rows, suppression marks as text."""
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    table = rows[2:]
+    return table[:table.index([])] if [] in table else table
+
+
+def intervals_of(numbers: list[tuple[frozenset, str]], threshold: int) -> list[tuple[int, float, float]]:
+    """For every hidden number (index into ``numbers``), the lowest and highest value it can take
+    given all the others: shown numbers exact, '<threshold' in 1..threshold-1, '×' anything ≥ 0.
+    Each number is given with the set of finest counts it adds up."""
+    # Counts that appear in exactly the same numbers are one unknown to the attacker.
+    members: dict = {}
+    for index, (cell, _text) in enumerate(numbers):
+        for atom in cell:
+            members.setdefault(atom, []).append(index)
+    signatures: dict[tuple[int, ...], int] = {}
+    column = {}
+    for atom, where in members.items():
+        column[atom] = signatures.setdefault(tuple(where), len(signatures))
+    width = len(signatures)
+
+    def row(cell: frozenset):
+        vector = np.zeros(width)
+        vector[sorted({column[a] for a in cell})] = 1.0
+        return csr_matrix(vector)
+
+    a_eq, b_eq, a_ub, b_ub = [], [], [], []
+    for cell, text in numbers:
+        if text.isdigit():
+            a_eq.append(row(cell))
+            b_eq.append(float(text))
+        elif text == f"<{threshold}":
+            a_ub.extend([row(cell), -row(cell)])
+            b_ub.extend([threshold - 1.0, -1.0])
+    a_eq_matrix = vstack(a_eq) if a_eq else None
+    a_ub_matrix = vstack(a_ub) if a_ub else None
+    result = []
+    for index, (cell, text) in enumerate(numbers):
+        if text.isdigit() or not cell:
+            continue
+        objective = row(cell).toarray().ravel()
+        bounds = []
+        for sign in (1.0, -1.0):
+            solution = linprog(sign * objective, A_ub=a_ub_matrix, b_ub=b_ub or None,
+                               A_eq=a_eq_matrix, b_eq=b_eq or None, bounds=(0, None), method="highs")
+            assert solution.status in (0, 3), solution.message
+            bounds.append(sign * solution.fun if solution.status == 0 else float("inf"))
+        result.append((index, bounds[0], bounds[1]))
+    return result

@@ -52,6 +52,13 @@ class World:
     own_attachment_id: int = 0                      # a document kept with the own case
     coordinator_notification_id: int = 0            # a notification in the coordinator's inbox
     outbox_message_id: int = 0
+    release_id: int = 0                             # a published release of the steering information
+
+
+def _release_world() -> int:
+    from mda.metrics.operations import publish_release, quarter
+    release = publish_release(quarter(2025, 1), by=None, config={})   # an ended quarter
+    return release.id
 
 
 @pytest.fixture
@@ -84,7 +91,8 @@ def world(app: Flask) -> Iterator[World]:
         yield World(users, own_case, other_case, other_coordinator, own_referral, foreign_referral,
                     own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
                     **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]),
-                    **_document_world(own_case, users["coordinator"]), **_notification_world(own_case, users))
+                    **_document_world(own_case, users["coordinator"]), **_notification_world(own_case, users),
+                    release_id=_release_world())
 
 
 def _document_world(case: Case, by: User) -> dict[str, object]:
@@ -206,6 +214,7 @@ ROUTES: dict[str, list[Route]] = {
     "cases.move_phase": case_routes("POST", "/fase", CASE_DIRECTORS),
     "cases.change_ave": case_routes("POST", "/ave", CASE_DIRECTORS),
     "cases.close": case_routes("POST", "/afsluiten", CASE_DIRECTORS),
+    "cases.follow_up": case_routes("POST", "/follow-up", CASE_DIRECTORS),
     "cases.reopen": case_routes("POST", "/heropenen", CASE_DIRECTORS),
     "cases.family_label": case_routes("POST", "/gezinslabel", CASE_DIRECTORS),
     "search.index": [Route("GET", lambda w: "/zoeken", only("coordinator", "team_lead", "expert", "vt_referrer")),
@@ -344,15 +353,26 @@ ROUTES: dict[str, list[Route]] = {
     # No session counts here: without an API key everyone, signed in or not, gets 401.
     "referrals_api.submit_referral": [Route("POST", lambda w: "/api/v1/verwijzingen", frozenset(ROLES),
                                             public=True, public_statuses=(401,))],
-    # Stuurinformatie: suppressed aggregates for the steering group and the team lead.
-    "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/", only("steering", "team_lead"))],
-    "metrics.report": [Route("GET", lambda w: "/stuurinformatie/rapport", only("steering", "team_lead"))],
-    "metrics.table_export": [Route("GET", lambda w: "/stuurinformatie/tabellen/instroom_maand_route.csv",
-                                   only("steering", "team_lead"))],
+    # Stuurinformatie: the steering group sees published releases only; live figures for any
+    # period (with free dates and filters) are the team lead's alone.
+    "metrics.releases": [Route("GET", lambda w: "/stuurinformatie/", only("steering", "team_lead"))],
+    "metrics.release": [Route("GET", lambda w: f"/stuurinformatie/publicaties/{w.release_id}",
+                              only("steering", "team_lead"))],
+    "metrics.release_table_csv": [Route("GET", lambda w: f"/stuurinformatie/publicaties/{w.release_id}/kerncijfers.csv",
+                                        only("steering", "team_lead"))],
+    "metrics.release_pdf": [Route("HEAD", lambda w: f"/stuurinformatie/publicaties/{w.release_id}.pdf",
+                                  only("steering", "team_lead"))],
+    "metrics.release_workbook": [Route("HEAD", lambda w: f"/stuurinformatie/publicaties/{w.release_id}.xlsx",
+                                       only("steering", "team_lead"))],
+    "metrics.dashboard": [Route("GET", lambda w: "/stuurinformatie/actueel/?van=2026-02-08&tot=2026-02-11",
+                                only("team_lead"))],
+    "metrics.report": [Route("GET", lambda w: "/stuurinformatie/actueel/rapport", only("team_lead"))],
+    "metrics.table_export": [Route("GET", lambda w: "/stuurinformatie/actueel/tabellen/instroom_gemeente_besluit.csv"
+                                   "?van=2026-02-08&tot=2026-02-11", only("team_lead"))],
     # HEAD runs the same view; a GET body here is binary, which the text scan below cannot read
     # (tests/test_metrics_safety.py opens the workbook and scans its cells instead).
-    "metrics.workbook_export": [Route("HEAD", lambda w: "/stuurinformatie/stuurinformatie.xlsx",
-                                      only("steering", "team_lead"))],
+    "metrics.workbook_export": [Route("HEAD", lambda w: "/stuurinformatie/actueel/stuurinformatie.xlsx",
+                                      only("team_lead"))],
     # The privacy officer's pages: erasure requests and the access report (lifecycle).
     "lifecycle.index": [Route("GET", lambda w: "/privacy/", only("privacy"))],
     "lifecycle.find_person": [Route("GET", lambda w: "/privacy/personen", only("privacy")),

@@ -133,7 +133,8 @@ def test_ave_escalation_needs_reason_and_is_recorded(app, client, coordinator) -
 def test_closing_needs_current_plan_and_receiving_party_and_reopening_a_reason(app, client, coordinator) -> None:
     case = _new_case(app, coordinator)
     make.login(client, coordinator)
-    close = {"closure_reason": "lasting_safety", "receiving_party": "local_team",
+    close = {"closure_reason": "lasting_safety", "receiving_party": "local_team", "safety_judgement": "lasting",
+             "professional_rating": "8",
              "receiving_name": "Lokaal team Venlo-Zuid", "version": case.version}
     refused = client.post(f"/casussen/{case.id}/afsluiten", data=close)
     assert refused.status_code == 422 and "actueel veiligheidsplan" in refused.get_data(as_text=True)

@@ -75,10 +75,16 @@ def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> N
         assert username in result.output
     engine = create_engine(f"sqlite:///{bare_instance / 'demo.sqlite'}")
     with engine.connect() as connection:
-        assert connection.scalar(text("SELECT count(*) FROM cases")) == 12
+        # The twelve current families plus the pilot's history since January 2022 (about 60
+        # referrals a year, most accepted), with closures, follow-ups and two releases.
+        assert connection.scalar(text("SELECT count(*) FROM cases")) > 12 + 100
+        assert connection.scalar(text("SELECT count(*) FROM referrals WHERE submitted_at < '2023-01-01'")) >= 40
         assert connection.scalar(text("SELECT count(DISTINCT phase) FROM cases")) == 4
         assert connection.scalar(text("SELECT count(DISTINCT ave_level) FROM cases")) >= 3
-        assert connection.scalar(text("SELECT count(*) FROM house_bans WHERE status = 'running'")) == 1
+        assert connection.scalar(text("SELECT count(*) FROM house_bans WHERE status = 'running'")) >= 1
+        assert connection.scalar(text("SELECT count(*) FROM closure_outcomes")) > 50
+        assert connection.scalar(text("SELECT count(*) FROM follow_up_checks WHERE recorded_at IS NOT NULL")) > 20
+        assert connection.scalar(text("SELECT count(*) FROM metrics_releases")) == 2
     engine.dispose()
     again = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "existing demo data" in again.output

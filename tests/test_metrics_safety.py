@@ -54,7 +54,7 @@ def seeded(app: Flask, clock: Callable[[datetime], None]) -> dict[str, object]:
                     else datetime(2026, 2, 1 + day, 10, tzinfo=timezone.utc),
                     case_id=case.id if status == ReferralStatus.ACCEPTED else None,
                     redirected_to=RedirectTarget.LOCAL_TEAM if status == ReferralStatus.REDIRECTED else None))
-        steering = make.user(Role.STEERING, org=make.organisation(OrganisationKind.STEERING_GROUP))
+        steering = make.user(Role.COORDINATOR, Role.TEAM_LEAD)  # live figures: the team lead only
         db.session.commit()
         return {"references": dataset.references, "steering": steering}
 
@@ -70,23 +70,23 @@ def test_no_identifying_value_on_any_page_or_export_and_nothing_decrypted(
     monkeypatch.setattr(FieldCipher, "decrypt", _refuse_decryption)   # from here on, nothing may decrypt
     forbidden = MARKERS + list(seeded["references"])
     bodies: dict[str, str] = {}
-    for url in ("/stuurinformatie/", "/stuurinformatie/rapport"):
+    for url in ("/stuurinformatie/actueel/", "/stuurinformatie/actueel/rapport"):
         for query in ("", QUERY):
             response = client.get(url + query)
             assert response.status_code == 200, url
             bodies[url + query] = response.get_data(as_text=True)
-    page = bodies["/stuurinformatie/" + QUERY]
+    page = bodies["/stuurinformatie/actueel/" + QUERY]
     with app.app_context():
         keys = [table.key for section in tables.all_sections(PERIOD, 10) for table in section.tables]
     assert len(keys) >= 14
     for key in keys:
-        response = client.get(f"/stuurinformatie/tabellen/{key}.csv{QUERY}")
+        response = client.get(f"/stuurinformatie/actueel/tabellen/{key}.csv{QUERY}")
         assert response.status_code == 200 and response.mimetype == "text/csv"
         body = response.get_data()
         assert body.startswith("\ufeff".encode())
         bodies[key] = body.decode("utf-8")
         assert f"tabellen/{key}.csv" in page   # every table has its export link on the page
-    response = client.get("/stuurinformatie/stuurinformatie.xlsx" + QUERY)
+    response = client.get("/stuurinformatie/actueel/stuurinformatie.xlsx" + QUERY)
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.get_data()))
     assert len(book.sheetnames) == len(keys)
@@ -112,7 +112,7 @@ def test_three_referrals_in_a_municipality_show_as_below_ten_and_cannot_be_compu
     # and the page shows exactly these cells
     client = app.test_client()
     make.login(client, seeded["steering"])
-    page = client.get("/stuurinformatie/" + QUERY).get_data(as_text=True)
+    page = client.get("/stuurinformatie/actueel/" + QUERY).get_data(as_text=True)
     assert "&lt;10" in page and ">3<" not in page.split("Verwijzingen per deelregio")[1].split("</table>")[0]
 
 
@@ -128,5 +128,5 @@ def test_threshold_comes_from_the_setting(app: Flask, seeded: dict[str, object])
     app.config["METRICS_THRESHOLD"] = 5
     client = app.test_client()
     make.login(client, seeded["steering"])
-    page = client.get("/stuurinformatie/" + QUERY).get_data(as_text=True)
+    page = client.get("/stuurinformatie/actueel/" + QUERY).get_data(as_text=True)
     assert "&lt;5" in page and "&lt;10" not in page

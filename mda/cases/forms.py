@@ -1,12 +1,13 @@
 """Forms of the caseload and the case's phase, AVE level and status."""
 from __future__ import annotations
 
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import LONG_TEXT, SHORT_TEXT, Form, LongSelectField, VersionedForm
 from ..organisations.models import OrganisationKind
+from ..outcomes.models import SafetyJudgement
 from .models import FAMILY_LABEL_MAX, ClosureReason, Phase
 
 TEXT_TOO_LONG = f"Hoogstens {LONG_TEXT} tekens."
@@ -63,6 +64,15 @@ class CloseForm(VersionedForm):
                                  validators=[DataRequired("Noem de partij die de casus overneemt."),
                                              Length(max=120, message="Hoogstens 120 tekens.")])
     note = TextAreaField("Toelichting", validators=[Optional(), Length(max=LONG_TEXT, message=TEXT_TOO_LONG)])
+    safety_judgement = SelectField("Oordeel over de veiligheid bij afsluiting",
+                                   choices=[SelectChoice(ANY, "Kies het oordeel"), *SafetyJudgement.choices()],
+                                   validators=[DataRequired("Kies het oordeel over de veiligheid bij afsluiting.")])
+    professional_rating = IntegerField(
+        "Veiligheid volgens de professional (0–10)",
+        validators=[InputRequired("Geef een cijfer van 0 tot en met 10."),
+                    NumberRange(0, 10, "Een cijfer is 0 tot en met 10.")])
+    family_rating = IntegerField("Veiligheid volgens het gezin (0–10, als het gezin dat aangeeft)",
+                                 validators=[Optional(), NumberRange(0, 10, "Een cijfer is 0 tot en met 10.")])
 
 
 class ReopenForm(VersionedForm):

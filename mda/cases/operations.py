@@ -148,12 +148,20 @@ def change_ave_level(case: Case, target: int, *, by: User, reason: str,
 
 def close_case(case: Case, *, closure_reason: ClosureReason, receiving_party: OrganisationKind | None,
                receiving_name: str | None, by: User, note: str | None = None,
-               expected_version: int | None = None) -> CaseStatusChange:
-    """Close the case or hand casusregie over; the outcome and the receiving party are recorded."""
+               expected_version: int | None = None, safety_judgement: object | None = None,
+               professional_rating: int | None = None, family_rating: int | None = None) -> CaseStatusChange:
+    """Close the case or hand casusregie over; the outcome and the receiving party are recorded.
+
+    With a safety judgement (the close form always asks for one) it is recorded too, and the
+    follow-up check twelve months later is scheduled as a task (mda.outcomes)."""
     from ..safety.queries import evidence_for
 
     check_version(case, expected_version)
     check_closure(case.status, evidence_for(case, today()), closure_reason, receiving_party, receiving_name)
+    with_outcome = safety_judgement is not None or professional_rating is not None
+    if with_outcome:
+        from ..outcomes.operations import check_outcome
+        check_outcome(safety_judgement, professional_rating, family_rating)
     change = CaseStatusChange(case_id=case.id, to_status=CaseStatus.CLOSED, changed_at=utcnow(),
                               changed_by_id=by.id, closure_reason=closure_reason,
                               receiving_party=receiving_party, receiving_name=(receiving_name or "").strip())
@@ -164,6 +172,10 @@ def close_case(case: Case, *, closure_reason: ClosureReason, receiving_party: Or
     db.session.flush()
     record(AuditAction.CHANGE, by=by, case_id=case.id, object_type="case_status_change", object_id=change.id,
            detail=f"afgesloten: {closure_reason.value}")
+    if with_outcome:
+        from ..outcomes.operations import record_closure_outcome
+        record_closure_outcome(case, change, judgement=safety_judgement, professional_rating=professional_rating,
+                               family_rating=family_rating, by=by)
     return change
 
 

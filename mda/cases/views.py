@@ -20,6 +20,7 @@ from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, today
 from . import operations
+from ..outcomes.models import SafetyJudgement
 from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
@@ -158,8 +159,12 @@ def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, in
     status_changes = db.session.query(CaseStatusChange).filter_by(case_id=case.id) \
         .order_by(CaseStatusChange.changed_at.desc()).all()
     account = current_account()
+    from ..outcomes.forms import FollowUpForm
+    from ..outcomes.queries import pending_follow_up
+    forms.setdefault("follow_up_form", FollowUpForm(formdata=None))
     return render_case("cases/track.html", case, "cases.track", may_edit=may(account, Permission.CASE_DIRECT, case),
-                       status_changes=status_changes, phases=list(Phase), **forms), status
+                       status_changes=status_changes, phases=list(Phase), follow_up=pending_follow_up(case.id),
+                       today=today(), **forms), status
 
 
 @blueprint.route("/<int:case_id>/fasen")
@@ -224,10 +229,34 @@ def close(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "closure_reason", lambda: operations.close_case(
             target, closure_reason=ClosureReason(form.closure_reason.data),
             receiving_party=OrganisationKind(form.receiving_party.data), receiving_name=form.receiving_name.data,
-            note=form.note.data, by=current_account(), expected_version=form.version.data)):
-        flash("De casus is afgesloten en overgedragen.")
+            note=form.note.data, by=current_account(), expected_version=form.version.data,
+            safety_judgement=SafetyJudgement(form.safety_judgement.data),
+            professional_rating=form.professional_rating.data, family_rating=form.family_rating.data)):
+        flash("De casus is afgesloten en overgedragen. Over twaalf maanden staat de follow-up als taak klaar.")
         return redirect(url_for(".track", case_id=target.id))
     return _track_page(target, 422, close_form=form)
+
+
+@blueprint.route("/<int:case_id>/follow-up", methods=["POST"])
+@requires(Permission.CASE_DIRECT, load=load_case)
+def follow_up(target: Case, case_id: int) -> ViewResult:
+    """The follow-up twelve months after closure (mda.outcomes), from the case's status tab."""
+    from ..outcomes.forms import FollowUpForm
+    from ..outcomes.models import FamilySafe
+    from ..outcomes.operations import record_follow_up
+    from ..outcomes.queries import pending_follow_up
+    form = FollowUpForm()
+    check = pending_follow_up(target.id)
+    if check is None:
+        form.family_safe.errors = ["Deze casus heeft geen follow-up die nog vastgelegd moet worden."]
+        return _track_page(target, 422, follow_up_form=form)
+    if form.validate() and _apply(target, form, "family_safe", lambda: record_follow_up(
+            check, family_safe=FamilySafe(form.family_safe.data), new_vt_report=form.new_vt_report.data,
+            new_house_ban=form.new_house_ban.data, new_referral=form.new_referral.data, by=current_account(),
+            on=today())):
+        flash("De follow-up is vastgelegd.")
+        return redirect(url_for(".track", case_id=target.id))
+    return _track_page(target, 422, follow_up_form=form)
 
 
 @blueprint.route("/<int:case_id>/heropenen", methods=["POST"])

@@ -13,7 +13,7 @@ START_LINKS = [
     ("referrals.triage_index", "referral:triage", "Triage", "Ingediende verwijzingen van Veilig Thuis beoordelen."),
     ("referrals.index", "referral:create", "Verwijzingen", "Een gezin verwijzen na het Actie-overleg en de status volgen."),
     ("referrals.consultations_index", "consultation:record", "Consultvragen", "Vragen van lokale teams en het gegeven advies."),
-    ("metrics.dashboard", "metrics:view", "Stuurinformatie", "Geanonimiseerde cijfers over de pilot."),
+    ("metrics.releases", "metrics:view", "Stuurinformatie", "Geanonimiseerde cijfers over de pilot."),
     ("admin_users.index", "users:manage", "Gebruikers", "Accounts, rollen en tweestapsverificatie."),
     ("reference.index", "reference:manage", "Referentiegegevens", "Organisaties, AVE-niveaus, disciplines en gemeenten."),
     ("audit.search", "audit:view", "Audittrail", "Wie zag of wijzigde welke gegevens, en wanneer."),

@@ -60,8 +60,8 @@ def _dialect() -> str:
 def _month_of(expression: Any) -> Any:
     if _dialect() == "postgresql":
         return func.to_char(func.timezone("Europe/Amsterdam", expression), "YYYY-MM")
-    # SQLite stores instants as UTC text 'YYYY-MM-DD HH:MM:SS'; the prefix is the (UTC) month.
-    return func.substr(expression, 1, 7)
+    # SQLite stores instants as UTC text; mda.db registers amsterdam_month() on every connection.
+    return func.amsterdam_month(expression)
 
 
 def _month_of_date(expression: Any) -> Any:

@@ -40,7 +40,8 @@ class Permission(str, enum.Enum):
     CONSULTATION_RECORD = "consultation:record"
     HOUSE_BANS_OVERVIEW = "house-bans:overview"
     API_TOKENS_MANAGE = "api-tokens:manage"
-    METRICS_VIEW = "metrics:view"
+    METRICS_VIEW = "metrics:view"            # published releases of the steering information
+    METRICS_LIVE = "metrics:live"            # live figures for any period (team lead, not steering)
     AUDIT_VIEW = "audit:view"
     USERS_MANAGE = "users:manage"
     REFERENCE_MANAGE = "reference:manage"
@@ -53,7 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                  P.CASE_MANAGE_TEAM,
                                  P.CONSULTATION_RECORD, P.HOUSE_BANS_OVERVIEW, P.SEARCH}),
     Role.TEAM_LEAD: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASELOAD_ALL, P.CASE_VIEW, P.CASE_MANAGE_TEAM,
-                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.CONSULTATION_RECORD,
+                               P.REFERRAL_VIEW, P.REFERRAL_TRIAGE, P.METRICS_VIEW, P.METRICS_LIVE,
+                               P.CONSULTATION_RECORD,
                                P.HOUSE_BANS_OVERVIEW, P.SEARCH}),
     Role.EXPERT: frozenset({P.SIGNED_IN, P.CASELOAD_OWN, P.CASE_VIEW, P.CASE_EDIT, P.SEARCH}),
     Role.VT_REFERRER: frozenset({P.SIGNED_IN, P.REFERRAL_CREATE, P.REFERRAL_EDIT, P.REFERRAL_VIEW, P.SEARCH}),
