@@ -35,6 +35,10 @@ class Form(FlaskForm):
             for field in self:
                 field.id = f"{self.id_prefix}-{field.id}"
                 field.label.field_id = field.id
+        from flask import has_request_context
+        if has_request_context():
+            from .auth.resume import restore_into
+            restore_into(self)  # text typed when the session ended comes back in its form
 
 
 class VersionedForm(Form):

@@ -166,6 +166,7 @@ ROUTES: dict[str, list[Route]] = {
     "auth.second_factor": [Route("GET", lambda w: "/inloggen/code", frozenset(ROLES), public=True)],
     "auth.enrol": [Route("GET", lambda w: "/inloggen/koppelen", frozenset(ROLES), public=True)],
     "home.index": [Route("GET", lambda w: "/", SIGNED_IN)],
+    "auth.renew_session": [Route("POST", lambda w: "/sessie/verlengen", SIGNED_IN)],
     "cases.index": [Route("GET", lambda w: "/casussen/", only("coordinator", "team_lead", "expert")),
                     Route("GET", lambda w: "/casussen/?alle=1", only("coordinator", "team_lead", "expert"))],
     "cases.detail": [

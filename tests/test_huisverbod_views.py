@@ -120,7 +120,7 @@ def test_impose_through_the_form_and_see_the_timeline(app: Flask, setting: Setti
     assert "25-03-2026 09:15" in body                                         # reachability within 24 hours
     assert "Webstraat 12, Venlo" in body and "Anna Webvoorbeeld" in body
     assert "Verlenging huisverbod: nog geen besluit" in body
-    assert 'style="' not in body and "<script" not in body.split("</nav>", 1)[1]
+    assert 'style="' not in body and "<script" not in body.split("</nav>", 1)[1].split("</main>", 1)[0]
     with app.app_context():
         reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.READ,
                                                             AuditEvent.object_type.like("house_ban%"))).all()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
+from ..forms import Form
 from sqlalchemy import select
 from wtforms import HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import SelectChoice
@@ -30,7 +30,7 @@ def _password_validators() -> list[Any]:
                            f"{MAX_PASSWORD_LENGTH} tekens. Een zin van een paar woorden werkt goed.")]
 
 
-class _AccountFields(FlaskForm):
+class _AccountFields(Form):
     display_name = StringField("Naam", validators=[DataRequired("Vul een naam in."),
                                                    Length(max=120, message="Een naam heeft hoogstens 120 tekens.")])
     organisation = SelectField("Organisatie", coerce=int,
@@ -80,13 +80,13 @@ class EditUserForm(_AccountFields):
         return form
 
 
-class SetActiveForm(FlaskForm):
+class SetActiveForm(Form):
     active = HiddenField(validators=[AnyOf(["0", "1"], message="Ongeldige keuze.")])
 
 
-class ResetMfaForm(FlaskForm):
+class ResetMfaForm(Form):
     pass
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("Nieuw wachtwoord", validators=_password_validators())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import (BooleanField, DateField, DateTimeLocalField, HiddenField, SelectField, SelectMultipleField,
                      TextAreaField)
 from wtforms.fields import SelectChoice
@@ -102,13 +102,13 @@ def _optional_choices(values: tuple[str, ...]) -> list[SelectChoice]:
     return [SelectChoice("", "Geen / onbekend")] + [SelectChoice(value, value) for value in values]
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     """The version the page showed; a stale one is refused (optimistic locking)."""
 
     version = HiddenField(validators=[InputRequired("Het formulier is onvolledig; laad de pagina opnieuw.")])
 
 
-class ImposeForm(FlaskForm):
+class ImposeForm(Form):
     imposed_at = _required_moment("Opgelegd op (datum en tijd)", "het tijdstip van opleggen")
     imposed_by = _select("Opgelegd door", ImposedBy)
     order_form = _select("Vorm", OrderForm)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
+from ..forms import Form
 from sqlalchemy import select
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
@@ -59,7 +59,7 @@ def _chosen(model: type, value: int | None) -> Any:
     return db.session.get(model, value) if value else None
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(Form):
     version = HiddenField(validators=[DataRequired("Het formulier is onvolledig verzonden. Laad de pagina "
                                                    "opnieuw.")])
 
@@ -253,7 +253,7 @@ class ConsultationForm(VersionedForm):
                 "led_to_referral": self.led_to_referral.data}
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(Form):
     organisation = SelectField("Veilig Thuis-organisatie", coerce=int,
                                invalid_choice_message="Kies een organisatie uit de lijst.",
                                invalid_value_message="Kies een organisatie uit de lijst.")
@@ -271,5 +271,5 @@ class ApiTokenForm(FlaskForm):
         return _chosen(Organisation, self.organisation.data)
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(Form):
     pass

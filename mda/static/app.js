@@ -1,0 +1,52 @@
+/* Small enhancements; every page works without them (the CSP allows only this file and Bootstrap's). */
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.remove("no-js");
+  root.classList.add("js");
+
+  /* A refused form: move focus to its error summary so it is in view and read out. */
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+    summary.scrollIntoView({block: "start"});
+  }
+
+  /* Filters are folded away on small screens and open on wide ones. */
+  if (window.matchMedia("(min-width: 768px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  }
+
+  /* Before the idle limit ends the session: a warning with the offer to continue. */
+  var body = document.body;
+  var idle = parseInt(body.getAttribute("data-idle-seconds") || "0", 10);
+  var renewUrl = body.getAttribute("data-renew-url");
+  var box = document.getElementById("sessie-waarschuwing");
+  if (!idle || !renewUrl || !box) { return; }
+  var lead = Math.min(120, Math.floor(idle / 3));
+  var warnTimer = null, endTimer = null;
+  var token = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+  function schedule() {
+    clearTimeout(warnTimer); clearTimeout(endTimer);
+    warnTimer = setTimeout(function () {
+      box.hidden = false;
+      var button = box.querySelector("button");
+      if (button) { button.focus(); }
+    }, (idle - lead) * 1000);
+    endTimer = setTimeout(function () {
+      box.querySelector("[data-text]").textContent =
+        "Uw sessie is verlopen. Wat u nu opslaat, wordt bewaard; na opnieuw inloggen staat het weer in het formulier.";
+      var button = box.querySelector("button");
+      if (button) { button.hidden = true; }
+    }, idle * 1000);
+  }
+  box.querySelector("button").addEventListener("click", function () {
+    fetch(renewUrl, {method: "POST", credentials: "same-origin", redirect: "manual",
+                     headers: {"X-CSRFToken": token, "Accept": "application/json"}})
+      .then(function (response) {
+        if (response.ok) { box.hidden = true; schedule(); }
+        else { box.querySelector("[data-text]").textContent = "Uw sessie kon niet worden verlengd. Log opnieuw in."; }
+      });
+  });
+  schedule();
+})();
