@@ -274,6 +274,14 @@ ROUTES: dict[str, list[Route]] = {
     "referrals.submit": [Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/indienen", only("vt_referrer"),
                                404),
                          Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/indienen", only(), 404)],
+    "referrals.review": [Route("GET", lambda w: f"/verwijzingen/{w.own_draft.id}/controleren", only("vt_referrer"),
+                               404),
+                         Route("GET", lambda w: f"/verwijzingen/{w.foreign_referral.id}/controleren", only(), 404)],
+    # Without the version the form is refused: the draft stays for the routes after this one.
+    "referrals.delete_draft": [Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/verwijderen",
+                                     only("vt_referrer"), 404),
+                               Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/verwijderen", only(),
+                                     404)],
     "referrals.triage_index": [Route("GET", lambda w: "/triage/", only("team_lead"))],
     "referrals.triage_detail": [
         Route("GET", lambda w: f"/triage/{w.own_referral.id}", only("team_lead"), 404),

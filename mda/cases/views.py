@@ -5,18 +5,18 @@ audit, respond. The request commits once (mda.web).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, request
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
 from ..errors import DomainError, StaleVersion
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..organisations.models import OrganisationKind
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
-from ..timeutil import today
+from ..timeutil import local_moment, today
 from . import operations
 from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
@@ -110,7 +110,7 @@ def _conflict(case: Case, form) -> None:  # noqa: ANN001
     db.session.rollback()
     db.session.refresh(case)
     latest = max([*case.phase_changes, *case.ave_changes], key=lambda change: change.changed_at, default=None)
-    who = f" Laatste wijziging: {latest.changed_by.display_name}, {latest.changed_at:%d-%m-%Y %H:%M} UTC." \
+    who = f" Laatste wijziging: {latest.changed_by.display_name}, {local_moment(latest.changed_at)}." \
         if latest else ""
     form.version.errors = [f"{StaleVersion().message} Nu: fase {case.phase.label}, AVE {case.ave_level}, "
                            f"status {case.status.label}.{who}"]
@@ -137,8 +137,7 @@ def move_phase(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "phase", lambda: operations.move_phase(
             target, Phase(form.phase.data), by=current_account(), reason=form.reason.data,
             no_diagnostics_reason=form.no_diagnostics_reason.data, expected_version=form.version.data)):
-        flash(f"De casus staat nu in de fase {target.phase.label}.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved(f"De casus staat nu in de fase {target.phase.label}.", ".track", "fase-wijzigen", case_id=target.id)
     return _track_page(target, 422, phase_form=form)
 
 
@@ -149,8 +148,7 @@ def change_ave(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "ave_level", lambda: operations.change_ave_level(
             target, form.ave_level.data, by=current_account(), reason=form.reason.data,
             expected_version=form.version.data)):
-        flash(f"De casus staat nu op AVE {target.ave_level}.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved(f"De casus staat nu op AVE {target.ave_level}.", ".track", "ave-wijzigen", case_id=target.id)
     return _track_page(target, 422, ave_form=form)
 
 
@@ -162,8 +160,7 @@ def close(target: Case, case_id: int) -> ViewResult:
             target, closure_reason=ClosureReason(form.closure_reason.data),
             receiving_party=OrganisationKind(form.receiving_party.data), receiving_name=form.receiving_name.data,
             note=form.note.data, by=current_account(), expected_version=form.version.data)):
-        flash("De casus is afgesloten en overgedragen.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved("De casus is afgesloten en overgedragen.", ".track", "heropenen", case_id=target.id)
     return _track_page(target, 422, close_form=form)
 
 
@@ -173,6 +170,5 @@ def reopen(target: Case, case_id: int) -> ViewResult:
     form = ReopenForm()
     if form.validate() and _apply(target, form, "reason", lambda: operations.reopen_case(
             target, reason=form.reason.data, by=current_account(), expected_version=form.version.data)):
-        flash("De casus is heropend.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved("De casus is heropend.", ".track", "fase-wijzigen", case_id=target.id)
     return _track_page(target, 422, reopen_form=form)
