@@ -20,6 +20,7 @@ from ..timeutil import local_moment, today
 from . import operations
 from .forms import AveForm, CaseloadFilterForm, CloseForm, PhaseForm, ReopenForm
 from .models import Case, CaseStatusChange, ClosureReason, Phase
+from .rules import phase_options
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, team_of)
 from .tabs import render_case
 
@@ -85,10 +86,18 @@ def detail(target: Case, case_id: int) -> str:
 
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    from ..safety.queries import evidence_for
     _audit_case_page(case, "fasen en AVE")
     version = {"version": case.version}
-    following = list(Phase)[min(case.phase.position + 1, len(Phase) - 1)]
-    forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version, "phase": following.value}))
+    options = phase_options(case.phase, evidence_for(case, today()))
+    allowed = [option for option in options if option.allowed]
+    following = next((o.phase for o in allowed if o.phase.position == case.phase.position + 1),
+                     allowed[0].phase if allowed else None)
+    forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version,
+                                                                  "phase": following.value if following else None}))
+    # Only the moves the rules allow now are offered; the others are listed with what they need.
+    forms["phase_form"].phase.choices = [(o.phase.value, o.phase.label) for o in allowed]  # type: ignore[attr-defined]
+    forms.setdefault("phase_options", options)
     forms.setdefault("ave_form", AveForm(formdata=None, data={**version, "ave_level": case.ave_level}))
     forms.setdefault("close_form", CloseForm(formdata=None, data=version))
     forms.setdefault("reopen_form", ReopenForm(formdata=None, data=version))

@@ -50,3 +50,16 @@
   });
   schedule();
 })();
+
+/* A field that applies to one choice appears with it: data-shown-with="select-id=value". */
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-shown-with]").forEach(function (box) {
+    var spec = box.getAttribute("data-shown-with").split("=");
+    var select = document.getElementById(spec[0]);
+    if (!select) { return; }
+    function update() { box.hidden = select.value !== spec[1] && !box.querySelector(".is-invalid"); }
+    select.addEventListener("change", update);
+    update();
+  });
+})();
