@@ -72,8 +72,10 @@ def test_a_refused_form_keeps_the_typing_and_sums_up_its_errors_at_the_top(app: 
 def test_required_fields_are_marked_in_words(app: Flask) -> None:
     client, case_id = _case_client(app)
     page = client.get(f"/casussen/{case_id}/journaal").get_data(as_text=True)
-    assert re.search(r'<label class="form-label" for="body">Verslag <span class="required-mark">\(verplicht\)</span>',
+    assert re.search(r'<label class="form-label" for="body">Verslag</label> <span class="required-mark" '
+                     r'aria-hidden="true">\(verplicht\)</span>',
                      page)
+    assert re.search(r'<textarea[^>]*id="body"[^>]*required|<textarea[^>]*required[^>]*id="body"', page)
 
 
 def test_dates_default_to_today_where_users_mean_today(app: Flask) -> None:

@@ -6,10 +6,12 @@
   root.classList.add("js");
 
   /* A refused form: move focus to its error summary so it is in view and read out. */
+  /* After the load: the browser's own move to the #anchor comes first and would take the focus away. */
   var summary = document.querySelector(".error-summary");
   if (summary) {
-    summary.focus();
-    summary.scrollIntoView({block: "start"});
+    window.addEventListener("load", function () {
+      setTimeout(function () { summary.focus(); summary.scrollIntoView({block: "start"}); }, 0);
+    });
   }
 
   /* Filters are folded away on small screens and open on wide ones. */

@@ -88,7 +88,8 @@ def choose(select: Any, text: str) -> None:
 
 
 def flash(page: Any) -> Any:
-    return page.locator("main > [role=status]")
+    """The confirmation: at the top of the page, or at the section the save returned to."""
+    return page.locator("main .flash-message[role=status]").first
 
 
 def login(pages: Pages, who: str, people: dict[str, Any]) -> Any:
@@ -169,10 +170,10 @@ class TestJourney:
         page.get_by_label("Huidig AVE-niveau").select_option("3")
         page.get_by_label("Wat is al geprobeerd?").fill("Vrijwillige hulp via het lokale team.")
         page.get_by_role("button", name="Concept opslaan").click()
-        page.wait_for_url(re.compile(r".*/verwijzingen/\d+/bewerken$"))
+        page.wait_for_url(re.compile(r".*/verwijzingen/\d+/bewerken#clientsysteem$"))
         assert "Het concept is opgeslagen" in flash(page).inner_text()
         p.check(page)
-        state["referral_url"] = page.url.removesuffix("/bewerken")
+        state["referral_url"] = page.url.removesuffix("/bewerken#clientsysteem")
 
     def test_03_veilig_thuis_adds_persons_with_roles_and_submits(self, p: Pages, state: dict[str, Any]) -> None:
         page = p.page("referrer")
@@ -191,7 +192,11 @@ class TestJourney:
         table = page.get_by_role("table", name="Personen in deze verwijzing")
         for _role, name, _bsn, _born in persons:
             assert table.get_by_role("cell", name=name, exact=True).count() == 1
-        assert "De verwijzing is compleet" in page.get_by_role("region", name="Indienen").inner_text()
+        assert "De verwijzing is compleet" in page.get_by_role("region", name="Controleren en indienen").inner_text()
+        p.check(page)
+        page.get_by_role("link", name="Controleren en indienen", exact=True).click()
+        page.wait_for_url(state["referral_url"] + "/controleren")
+        assert page.get_by_role("region", name="Cliëntsysteem").get_by_role("cell", name=VICTIM).count() == 1
         p.check(page)
         page.get_by_role("button", name="Indienen bij het MDA++-team").click()
         page.wait_for_url(state["referral_url"])
