@@ -1,6 +1,6 @@
 """Pages that work for people (issue 16), in a real browser: a refused form says so at the form
 with the focus on its error summary; a save comes back to its section with the confirmation in
-view; and at 375 px the pages fit the screen with the menu reachable. axe-core checks every
+view; typing survives a session that ended; and at 375 px the pages fit the screen with the menu reachable. axe-core checks every
 page visited, at both widths."""
 from __future__ import annotations
 
@@ -105,6 +105,33 @@ def test_a_save_comes_back_to_its_section_with_the_confirmation_in_view(
     confirmation = page.locator("#journaal-toevoegen .flash-message[role=status]")
     assert "Het journaalbericht is vastgelegd" in confirmation.inner_text()
     assert _in_view(page, "#journaal-toevoegen .flash-message")
+    check_accessibility(page, p_pages.axe_source)
+
+
+def test_text_typed_when_the_session_ended_is_back_after_logging_in(
+        p_pages: Pages, live_app: Any, world: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from mda import timeutil
+    page = _new_page(p_pages, DESKTOP)
+    _log_in(live_app, page, world["coordinator"])
+    page.goto(f"/casussen/{world['case_id']}/journaal")
+    typed = "Moeder belde: vader is vanavond weer aan de deur geweest."
+    page.locator("#journaal-toevoegen").get_by_label("Verslag").fill(typed)
+    timeutil.freeze(timeutil.utcnow() + timedelta(minutes=40))                  # the idle limit has passed
+    try:
+        page.locator("#journaal-toevoegen").get_by_role("button", name="Vastleggen").click()
+        # A redirect without a fragment keeps the form action's #anchor (fetch spec): allowed here.
+        page.wait_for_url(re.compile(r".*/inloggen(#[\w-]+)?$"))
+    finally:
+        timeutil.freeze(None)
+    assert "Wat u had ingevuld is bewaard" in page.locator(".flash-message").inner_text()
+    assert typed not in page.content()
+    assert page.evaluate("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage)") == "{}{}"
+    check_accessibility(page, p_pages.axe_source)
+    _log_in(live_app, page, world["coordinator"])
+    assert re.search(f"/casussen/{world['case_id']}/journaal(#.*)?$", page.url)  # back where one was
+    assert page.locator("#journaal-toevoegen").get_by_label("Verslag").input_value() == typed
     check_accessibility(page, p_pages.axe_source)
 
 
