@@ -10,6 +10,7 @@ from wtforms import Field, IntegerField, SelectField
 from wtforms.fields.choices import Choice, SelectFieldBase
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput, Select, html_params
+from werkzeug.wrappers import Response
 
 from .db import db
 from .errors import DomainError
@@ -52,6 +53,10 @@ class Form(FlaskForm):
             for field in self:
                 field.id = f"{self.id_prefix}-{field.id}"
                 field.label.field_id = field.id
+        from flask import has_request_context
+        if has_request_context():
+            from .auth.resume import restore_into
+            restore_into(self)  # text typed when the session ended comes back in its form
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Every form's input first passes two checks that hold for every field: no control
@@ -117,7 +122,16 @@ def flash_form_errors(*forms: FlaskForm) -> None:
         for errors in form.errors.values():  # the form's own messages are under the key None
             for message in errors:
                 if isinstance(message, str):
-                    flash(message)
+                    flash(message, "error")
+
+
+def saved(message: str, endpoint: str, anchor: str | None = None, **values: object) -> Response:
+    """Post/redirect/get back to the place of work: the confirmation is shown at the section
+    ``anchor`` of the page (the template's ``form_feedback(form, anchor)``), where the browser
+    lands; without an anchor, at the top of the page."""
+    from flask import flash, redirect, url_for
+    flash(message, f"success#{anchor}" if anchor else "success")
+    return redirect(url_for(endpoint, _anchor=anchor, **values))
 
 
 def submitted_and_done(form: FlaskForm, fallback: str, operation: Callable[[], object]) -> bool:

@@ -1,7 +1,7 @@
 """Imports every model module so the metadata is complete (for Alembic and the app)."""
 from .accounts.models import Role, User, UserRole  # noqa: F401
 from .audit.models import AuditChainHead, AuditEvent  # noqa: F401
-from .auth.models import LoginSession  # noqa: F401
+from .auth.models import FormDraft, LoginSession  # noqa: F401
 from .cases.models import (AveChange, Case, CaseReferenceCounter, CaseStatusChange,  # noqa: F401
                           CaseViolenceForm, PhaseChange)
 from .huisverbod.models import (HouseBan, HouseBanAppeal, HouseBanBreach,  # noqa: F401

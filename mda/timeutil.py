@@ -35,3 +35,8 @@ def freeze(moment: datetime | None) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
     _frozen = moment
+
+
+def local_now_input() -> datetime:
+    """Now on the Dutch wall clock, naive, to prefill a datetime-local field with 'now'."""
+    return utcnow().astimezone(AMSTERDAM).replace(tzinfo=None, second=0, microsecond=0)

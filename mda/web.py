@@ -156,7 +156,9 @@ def _policy_for_templates() -> dict[str, object]:
     """``can("case:view")`` in templates asks the policy module; templates decide nothing."""
     def can(permission: str) -> bool:
         return may(current_account(), Permission(permission))
-    return {"can": can}
+    def session_idle_seconds() -> int:
+        return current_app.extensions["mda.settings"].session_idle_minutes * 60
+    return {"can": can, "session_idle_seconds": session_idle_seconds}
 
 
 def _unread_notifications() -> dict[str, object]:
@@ -185,11 +187,13 @@ def _require_login() -> Response | None:
     settings = current_app.extensions["mda.settings"]
     if session_expired(settings.session_idle_minutes, settings.session_absolute_hours):
         end_session(current_user._get_current_object())
-        logout_user()
-        session.clear()
-        flash("Uw sessie is verlopen. Log opnieuw in.")
+        from .auth.resume import keep_for_after_login
+        keep_for_after_login()  # the page they were on, and what a posted form held (encrypted, server side)
         return redirect(url_for("auth.login"))
     note_activity()
+    if request.method == "GET":
+        from .auth.resume import note_page
+        note_page()
     view = current_app.view_functions[request.endpoint]
     if declared_permission(view) is None:
         # Deny by default: a view that forgot to declare its permission is unreachable.

@@ -203,6 +203,7 @@ ROUTES: dict[str, list[Route]] = {
     "auth.second_factor": [Route("GET", lambda w: "/inloggen/code", frozenset(ROLES), public=True)],
     "auth.enrol": [Route("GET", lambda w: "/inloggen/koppelen", frozenset(ROLES), public=True)],
     "home.index": [Route("GET", lambda w: "/", SIGNED_IN)],
+    "auth.renew_session": [Route("POST", lambda w: "/sessie/verlengen", SIGNED_IN)],
     "cases.index": [Route("GET", lambda w: "/casussen/", only("coordinator", "team_lead", "expert")),
                     Route("GET", lambda w: "/casussen/?alle=1", only("coordinator", "team_lead", "expert"))],
     "cases.detail": [
@@ -327,6 +328,14 @@ ROUTES: dict[str, list[Route]] = {
     "referrals.submit": [Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/indienen", only("vt_referrer"),
                                404),
                          Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/indienen", only(), 404)],
+    "referrals.review": [Route("GET", lambda w: f"/verwijzingen/{w.own_draft.id}/controleren", only("vt_referrer"),
+                               404),
+                         Route("GET", lambda w: f"/verwijzingen/{w.foreign_referral.id}/controleren", only(), 404)],
+    # Without the version the form is refused: the draft stays for the routes after this one.
+    "referrals.delete_draft": [Route("POST", lambda w: f"/verwijzingen/{w.own_draft.id}/verwijderen",
+                                     only("vt_referrer"), 404),
+                               Route("POST", lambda w: f"/verwijzingen/{w.foreign_referral.id}/verwijderen", only(),
+                                     404)],
     "referrals.triage_index": [Route("GET", lambda w: "/triage/", only("team_lead"))],
     "referrals.triage_detail": [
         Route("GET", lambda w: f"/triage/{w.own_referral.id}", only("team_lead"), 404),

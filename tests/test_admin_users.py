@@ -155,7 +155,7 @@ def test_edit_roles_writes_role_change_audit(app: Flask, client: FlaskClient) ->
     response = client.post(f"{BASE}/{target.id}", data={
         "display_name": "Andere Naam", "organisation": str(target.organisation_id),
         "roles": ["coordinator", "team_lead"]})
-    assert response.status_code == 302 and response.headers["Location"] == f"{BASE}/{target.id}"
+    assert response.status_code == 302 and response.headers["Location"] == f"{BASE}/{target.id}#gegevens"
     assert "De gegevens van de gebruiker zijn opgeslagen." in client.get(f"{BASE}/{target.id}").get_data(as_text=True)
     with app.app_context():
         stored = db.session.get(User, target.id)

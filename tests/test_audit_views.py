@@ -133,7 +133,7 @@ def test_officer_sees_records_with_labels_and_local_time(app: Flask, client: Fla
     assert "<h1>Audittrail</h1>" in page and "Exporteren als CSV" in page
     assert rows_of(page) == [{
         "tijdstip": "01-07-2025 12:15:00", "gebruiker": "carla", "rol": "MDA++-coördinator, Teamleider MDA++",
-        "handeling": "Inzien", "casus": reference, "persoon": "41", "object": "person 41",
+        "handeling": "Inzien", "casus": reference, "persoon": "41", "object": "Persoon 41",
         "toegangspunt": "cli", "uitkomst": "Gelukt", "detail": "dossier geopend"}]
 
 
@@ -372,7 +372,7 @@ def test_the_officers_own_reading_shows_up_in_the_trail(app: Flask, client: Flas
     rows = rows_of(client.get("/audit/?username=petra&action=read").get_data(as_text=True))
     # The second view is recorded once its rows have been read, so it lists only the first.
     assert [(row["gebruiker"], row["rol"], row["handeling"], row["object"], row["detail"]) for row in rows] == [
-        ("petra", "Privacy officer", "Inzien", "audit_trail", "filter: geen")]
+        ("petra", "Privacy officer", "Inzien", "Audittrail", "filter: geen")]
 
 
 # --- the shared CSV helper ----------------------------------------------------------------------

@@ -294,7 +294,8 @@ def test_privacy_pages_record_decide_and_execute(app: Flask, clock) -> None:
     assert client.post("/privacy/personen", data={}).status_code == 422
     response = client.post("/privacy/verzoeken/nieuw", data={"person_id": bram_id, "received_on": "2026-03-01"})
     assert response.status_code == 302
-    request_url = response.headers["Location"]
+    request_url, _, anchor = response.headers["Location"].partition("#")
+    assert anchor == "besluit"  # back at the form that comes next
     request_id = int(request_url.rstrip("/").rsplit("/", 1)[1])
     assert client.get(request_url).status_code == 200
     # Refusing without a ground is refused with a message; nothing changes.

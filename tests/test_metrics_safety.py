@@ -95,7 +95,9 @@ def test_no_identifying_value_on_any_page_or_export_and_nothing_decrypted(
     for name, body in bodies.items():
         for value in forbidden:
             assert value not in body, f"{value!r} in {name}"
-    assert "<script" not in page and "style=" not in page
+    # Only the app's own script files, after the page's content; nothing inline.
+    assert "<script" not in page.split("</main>", 1)[0] and "style=" not in page
+    assert all(" src=\"/" in tag for tag in page.split("<script")[1:])
 
 
 def test_three_referrals_in_a_municipality_show_as_below_ten_and_cannot_be_computed_back(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.operations import is_locked
 from ..db import db
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..errors import InvalidInput
 from ..security.policy import Permission, current_account, requires
 from . import operations
@@ -70,8 +70,7 @@ def create() -> View:
             db.session.rollback()
             form.username.errors = [*form.username.errors, DUPLICATE_USERNAME]
         else:
-            flash("De gebruiker is aangemaakt.")
-            return redirect(url_for(".index"))
+            return saved("De gebruiker is aangemaakt.", ".index")
     return render_template("admin_users/create.html", form=form)
 
 
@@ -100,8 +99,7 @@ def edit(user_id: int) -> View:
         except InvalidInput as exc:
             show_domain_error(form, exc, fallback="display_name")
         else:
-            flash("De gegevens van de gebruiker zijn opgeslagen.")
-            return redirect(url_for(".edit", user_id=user.id))
+            return saved("De gegevens van de gebruiker zijn opgeslagen.", ".edit", "gegevens", user_id=user.id)
     return _render_edit(user, form=form)
 
 
@@ -117,9 +115,9 @@ def set_active(user_id: int) -> View:
         except InvalidInput as exc:
             show_domain_error(form, exc, fallback="active")
         else:
-            flash("Het account is weer ingeschakeld." if active else
-                  "Het account is uitgeschakeld. Alle sessies van deze gebruiker zijn beëindigd.")
-            return redirect(url_for(".edit", user_id=user.id))
+            return saved("Het account is weer ingeschakeld." if active else
+                         "Het account is uitgeschakeld. Alle sessies van deze gebruiker zijn beëindigd.",
+                         ".edit", "account-actief", user_id=user.id)
     return _render_edit(user, active_form=form)
 
 
@@ -130,9 +128,9 @@ def reset_mfa(user_id: int) -> View:
     form = ResetMfaForm(prefix=MFA_PREFIX)
     if form.validate_on_submit():
         operations.reset_mfa(user, by=current_account())
-        flash("De tweestapsverificatie is gewist. De gebruiker stelt die opnieuw in bij de volgende "
-              "keer inloggen; alle sessies van deze gebruiker zijn beëindigd.")
-        return redirect(url_for(".edit", user_id=user.id))
+        return saved("De tweestapsverificatie is gewist. De gebruiker stelt die opnieuw in bij de volgende "
+                     "keer inloggen; alle sessies van deze gebruiker zijn beëindigd.", ".edit", "tweestapsverificatie",
+                     user_id=user.id)
     return _render_edit(user, mfa_form=form)
 
 
@@ -147,7 +145,6 @@ def reset_password(user_id: int) -> View:
         except InvalidInput as exc:
             show_domain_error(form, exc, fallback="password")
         else:
-            flash("Het wachtwoord is opnieuw ingesteld en een eventuele blokkade is opgeheven. "
-                  "Alle sessies van deze gebruiker zijn beëindigd.")
-            return redirect(url_for(".edit", user_id=user.id))
+            return saved("Het wachtwoord is opnieuw ingesteld en een eventuele blokkade is opgeheven. "
+                         "Alle sessies van deze gebruiker zijn beëindigd.", ".edit", "wachtwoord", user_id=user.id)
     return _render_edit(user, password_form=form)

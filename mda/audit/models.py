@@ -26,9 +26,9 @@ class AuditAction(LabelledEnum):
     LOGIN = ("login", "Inloggen")
     LOGIN_FAILED = ("login_failed", "Mislukte inlogpoging")
     LOGOUT = ("logout", "Uitloggen")
-    MFA_CHANGE = ("mfa_change", "Wijziging tweestapsverificatie")
-    ROLE_CHANGE = ("role_change", "Wijziging rol")
-    ACCOUNT_CHANGE = ("account_change", "Wijziging account")
+    MFA_CHANGE = ("mfa_change", "Tweestapsverificatie gewijzigd")
+    ROLE_CHANGE = ("role_change", "Rollen gewijzigd")
+    ACCOUNT_CHANGE = ("account_change", "Account gewijzigd")
     KEY_ROTATION = ("key_rotation", "Sleutelrotatie")
 
 

@@ -19,6 +19,7 @@ from ..exports import neutralise_cell
 from ..security.policy import Permission, current_account, requires
 from ..timeutil import AMSTERDAM, utcnow
 from .forms import AuditSearchForm
+from .labels import object_label, readable_detail
 from .models import AuditAction, AuditOutcome
 from ..cases.queries import case_id_for_reference, references_of
 from .queries import AuditFilter, all_matching, search_page
@@ -83,14 +84,14 @@ def _line(row: Any, references: dict[int, str]) -> AuditLine:
         case = f"casus-id {row.case_id}"  # the case is gone (purged); the trail keeps its id
     else:
         case = ""
-    obj = " ".join(str(part) for part in (row.object_type, row.object_id) if part is not None)
+    obj = object_label(row.object_type, row.object_id)
     return AuditLine(
         id=row.id, occurred_at=row.occurred_at,
         local_time=row.occurred_at.astimezone(AMSTERDAM).strftime(LOCAL_TIME_FORMAT),
         username=row.username or "", roles=_role_labels(row.role), action=_label(AuditAction, row.action),
         case=case, person="" if row.person_id is None else str(row.person_id), object=obj,
         access_point=row.access_point or "", outcome=_label(AuditOutcome, row.outcome),
-        detail=row.detail or "")
+        detail=readable_detail(row.detail))
 
 
 def _filter_args(criteria: AuditFilter) -> dict[str, str]:

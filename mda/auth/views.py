@@ -1,13 +1,15 @@
 """Login in two steps (password, then TOTP code or first-time enrolment) and logout."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
+from ..security.policy import Permission, requires
+from .resume import RESUME_KEY, after_login_target
 from . import mfa
 from .forms import CodeForm, LoginForm
 from .operations import check_password, check_second_factor, complete_login, start_enrolment
@@ -37,7 +39,10 @@ def login() -> Response | str | tuple[str, int]:
         account = check_password(form.username.data or "", form.password.data or "")
         if account is None:
             return _refuse("auth/login.html", form, form.password)
+        resume = session.get(RESUME_KEY)
         begin_pending_login(account)
+        if resume:
+            session[RESUME_KEY] = resume  # back to the page after the second factor
         target = "auth.second_factor" if account.mfa_enrolled_at else "auth.enrol"
         return redirect(url_for(target))
     return render_template("auth/login.html", form=form)
@@ -53,9 +58,10 @@ def second_factor() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         if not check_second_factor(account, form.code.data or ""):
             return _refuse("auth/code.html", form, form.code)
+        resume = session.get(RESUME_KEY)
         complete_login(account)
         start_session(account)
-        return redirect(url_for("home.index"))
+        return redirect(after_login_target(resume, account))
     return render_template("auth/code.html", form=form)
 
 
@@ -73,11 +79,19 @@ def enrol() -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         if not check_second_factor(account, form.code.data or ""):
             return _refuse("auth/enrol.html", form, form.code, **context)
+        resume = session.get(RESUME_KEY)
         complete_login(account, enrolled_now=True)
         start_session(account)
         flash("Tweestapsverificatie is gekoppeld. Voortaan vraagt het inloggen om een code uit de app.")
-        return redirect(url_for("home.index"))
+        return redirect(after_login_target(resume, account))
     return render_template("auth/enrol.html", form=form, **context)
+
+
+@blueprint.route("/sessie/verlengen", methods=["POST"])
+@requires(Permission.SIGNED_IN)
+def renew_session() -> Response:
+    """The session warning's "Doorgaan": reaching this view already counted as activity (mda.web)."""
+    return jsonify({"verlengd": True})
 
 
 @blueprint.route("/uitloggen", methods=["POST"])

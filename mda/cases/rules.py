@@ -61,6 +61,35 @@ def check_phase_move(current: Phase, target: Phase, reason: str | None,
                                 "die niet nodig was.", field="no_diagnostics_reason")
 
 
+@dataclass(frozen=True)
+class PhaseOption:
+    """One phase the selector could offer: whether the rules allow the move now, and if not, why."""
+
+    phase: Phase
+    allowed: bool
+    why_not: str | None = None
+    asks_no_diagnostics_reason: bool = False   # Participatie without diagnostiek needs its reason
+
+
+def phase_options(current: Phase, evidence: CaseEvidence) -> list[PhaseOption]:
+    """Every other phase, judged by the same gates as ``check_phase_move`` (a reason is asked on
+    the form, so it does not count as missing here)."""
+    options = []
+    for target in Phase:
+        if target == current:
+            continue
+        try:
+            check_phase_move(current, target, "reden", evidence)
+        except InvalidTransition as exc:
+            if exc.field == "no_diagnostics_reason":
+                options.append(PhaseOption(target, True, asks_no_diagnostics_reason=True))
+            else:
+                options.append(PhaseOption(target, False, exc.message))
+            continue
+        options.append(PhaseOption(target, True))
+    return options
+
+
 def check_ave_move(current: int, target: int, reason: str | None) -> None:
     if target not in AVE_LEVELS:
         raise InvalidTransition("Een AVE-niveau ligt tussen 1 en 5.", field="ave_level")

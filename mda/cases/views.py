@@ -14,7 +14,7 @@ from ..audit.models import AuditAction
 from ..audit.trail import record, record_many
 from ..db import db
 from ..errors import DomainError, StaleVersion
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..organisations.models import OrganisationKind
 from ..reference.models import Municipality
 from ..security.policy import Permission, current_account, may, requires
@@ -26,6 +26,7 @@ from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
                       team_of)
+from .rules import phase_options
 from .tabs import render_case
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
@@ -149,10 +150,18 @@ def _timeline(case: Case) -> list[TimelineEntry]:
 
 
 def _track_page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
+    from ..safety.queries import evidence_for
     _audit_case_page(case, "fasen en AVE")
     version = {"version": case.version}
-    following = list(Phase)[min(case.phase.position + 1, len(Phase) - 1)]
-    forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version, "phase": following.value}))
+    options = phase_options(case.phase, evidence_for(case, today()))
+    allowed = [option for option in options if option.allowed]
+    following = next((o.phase for o in allowed if o.phase.position == case.phase.position + 1),
+                     allowed[0].phase if allowed else None)
+    forms.setdefault("phase_form", PhaseForm(formdata=None, data={**version,
+                                                                  "phase": following.value if following else None}))
+    # Only the moves the rules allow now are offered; the others are listed with what they need.
+    forms["phase_form"].phase.choices = [(o.phase.value, o.phase.label) for o in allowed]  # type: ignore[attr-defined]
+    forms.setdefault("phase_options", options)
     forms.setdefault("ave_form", AveForm(formdata=None, data={**version, "ave_level": case.ave_level}))
     forms.setdefault("close_form", CloseForm(formdata=None, data=version))
     forms.setdefault("reopen_form", ReopenForm(formdata=None, data=version))
@@ -205,8 +214,7 @@ def move_phase(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "phase", lambda: operations.move_phase(
             target, Phase(form.phase.data), by=current_account(), reason=form.reason.data,
             no_diagnostics_reason=form.no_diagnostics_reason.data, expected_version=form.version.data)):
-        flash(f"De casus staat nu in de fase {target.phase.label}.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved(f"De casus staat nu in de fase {target.phase.label}.", ".track", "fase-wijzigen", case_id=target.id)
     return _track_page(target, 422, phase_form=form)
 
 
@@ -217,8 +225,7 @@ def change_ave(target: Case, case_id: int) -> ViewResult:
     if form.validate() and _apply(target, form, "ave_level", lambda: operations.change_ave_level(
             target, form.ave_level.data, by=current_account(), reason=form.reason.data,
             expected_version=form.version.data)):
-        flash(f"De casus staat nu op AVE {target.ave_level}.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved(f"De casus staat nu op AVE {target.ave_level}.", ".track", "ave-wijzigen", case_id=target.id)
     return _track_page(target, 422, ave_form=form)
 
 
@@ -232,8 +239,8 @@ def close(target: Case, case_id: int) -> ViewResult:
             note=form.note.data, by=current_account(), expected_version=form.version.data,
             safety_judgement=SafetyJudgement(form.safety_judgement.data),
             professional_rating=form.professional_rating.data, family_rating=form.family_rating.data)):
-        flash("De casus is afgesloten en overgedragen. Over twaalf maanden staat de follow-up als taak klaar.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved("De casus is afgesloten en overgedragen. Over twaalf maanden staat de follow-up als taak klaar.",
+                     ".track", "heropenen", case_id=target.id)
     return _track_page(target, 422, close_form=form)
 
 
@@ -265,8 +272,7 @@ def reopen(target: Case, case_id: int) -> ViewResult:
     form = ReopenForm()
     if form.validate() and _apply(target, form, "reason", lambda: operations.reopen_case(
             target, reason=form.reason.data, by=current_account(), expected_version=form.version.data)):
-        flash("De casus is heropend.")
-        return redirect(url_for(".track", case_id=target.id))
+        return saved("De casus is heropend.", ".track", "fase-wijzigen", case_id=target.id)
     return _track_page(target, 422, reopen_form=form)
 
 

@@ -114,7 +114,7 @@ def upload(case: Case, *, source: BinaryIO, file_name: str | None, kind: Attachm
     attachment.description = description
     _store(attachment, source)
     record(AuditAction.CREATE, by=by, case_id=case.id, person_id=attachment.person_id, object_type=OBJECT,
-           object_id=attachment.id, detail=f"document toegevoegd ({kind.value}, {attachment.file_type.value})")
+           object_id=attachment.id, detail=f"document toegevoegd ({kind.label}, {attachment.file_type.label})")
     return attachment
 
 

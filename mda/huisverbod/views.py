@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -24,7 +24,7 @@ from ..cases.models import Case
 from ..cases.queries import load_case, persons_of
 from ..cases.tabs import render_case
 from ..db import db
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..errors import DomainError, StaleVersion
 from ..people.identity import is_adult_on
 from ..people.models import Person
@@ -261,8 +261,7 @@ def _event_view(target: Case, ban_id: int, name: str) -> View:
         except DomainError as exc:
             show_domain_error(form, exc, spec.fallback)
         else:
-            flash(spec.done)
-            return redirect(url_for(".case_orders", case_id=target.id, _anchor=f"huisverbod-{ban.id}"))
+            return saved(spec.done, ".case_orders", f"huisverbod-{ban.id}", case_id=target.id)
     return _case_page(target, 200, submitted=(ban.id, name, form))
 
 
@@ -327,8 +326,8 @@ def impose(target: Case, case_id: int) -> View:
             show_domain_error(form, exc, "imposed_at")
             persons = persons_of(target)
         else:
-            flash(f"Het huisverbod is vastgelegd. Het loopt tot {deadlines.format_local(ban.ends_at)}.")
-            return redirect(url_for(".case_orders", case_id=target.id, _anchor=f"huisverbod-{ban.id}"))
+            return saved(f"Het huisverbod is vastgelegd. Het loopt tot {deadlines.format_local(ban.ends_at)}.",
+                         ".case_orders", f"huisverbod-{ban.id}", case_id=target.id)
     # The choice lists show the names of the client system.
     record(AuditAction.READ, by=account, case_id=target.id, object_type="case", object_id=target.id,
            detail="huisverbod opleggen")

@@ -16,7 +16,7 @@ from ..cases.tabs import render_case
 from ..db import db
 from ..documents.queries import current_documents_of_entries
 from ..errors import DomainError, InvalidInput, StaleVersion
-from ..forms import submitted_and_done
+from ..forms import saved, submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import AMSTERDAM, today, utcnow
 from ..people.models import Person
@@ -121,8 +121,7 @@ def create_entry(target: Case, case_id: int) -> Response | tuple[str, int]:
                             body=form.body.data, by=current_account(), about=about)
 
     if submitted_and_done(form, "body", write):
-        flash("Het journaalbericht is vastgelegd.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("Het journaalbericht is vastgelegd.", ".index", "journaal-toevoegen", case_id=target.id)
     return _page(target, 422, entry_form=form)
 
 
@@ -139,8 +138,7 @@ def create_task(target: Case, case_id: int) -> Response | tuple[str, int]:
                  due_on=form.due_on.data, by=current_account())
 
     if submitted_and_done(form, "description", add):
-        flash("De taak is toegevoegd.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De taak is toegevoegd.", ".index", "taak-toevoegen", case_id=target.id)
     return _page(target, 422, task_form=form)
 
 
@@ -156,10 +154,10 @@ def finish_task(target: Case, case_id: int, task_id: int) -> Response | tuple[st
             complete_task(task, by=current_account(), expected_version=form.version.data)
         except (StaleVersion, DomainError) as exc:
             db.session.rollback()
-            flash(exc.message)
+            flash(exc.message, "error#taken")
         else:
-            flash("De taak is afgerond.")
-    return redirect(url_for(".index", case_id=target.id))
+            flash("De taak is afgerond.", "success#taken")
+    return redirect(url_for(".index", case_id=target.id, _anchor="taken"))
 
 
 @blueprint.route("/participatie", methods=["GET", "POST"])
@@ -180,8 +178,8 @@ def participation(target: Case, case_id: int) -> Response | tuple[str, int]:
                                  decided_along=form.decided_along.data, own_view=form.own_view.data, by=account)
 
         if submitted_and_done(form, "informed", keep):
-            flash("De inbreng van het gezin is vastgelegd.")
-            return redirect(url_for(".participation", case_id=target.id))
+            return saved("De inbreng van het gezin is vastgelegd.", ".participation", "participatie-vastleggen",
+                         case_id=target.id)
     elif form.recorded_on.data is None:
         form.recorded_on.data = today()
     record(AuditAction.READ, by=account, case_id=target.id, object_type="case", object_id=target.id,

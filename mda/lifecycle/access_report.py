@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditAction, AuditEvent, AuditOutcome
+from ..audit.labels import object_name
 from ..audit.views import _role_labels
 from ..cases.models import Case
 from ..db import db
@@ -177,7 +178,7 @@ def _accesses(person_ids: set[int], case_ids: set[int], references: dict[int, st
             local_time=event.occurred_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M:%S"),
             username=event.username or "", roles=_role_labels(event.role),
             action=_label(AuditAction, event.action),
-            what=OBJECT_LABELS.get(event.object_type or "", event.object_type or ""),
+            what=OBJECT_LABELS.get(event.object_type or "") or object_name(event.object_type),
             case=references.get(event.case_id, "") if event.case_id else "",
             outcome=_label(AuditOutcome, event.outcome)))
     return lines

@@ -172,6 +172,8 @@ def purge(dry_run: bool = False) -> PurgePlan:
         db.session.flush()
         record(AuditAction.DELETE, username=SYSTEM, object_type=PURGE_OBJECT, object_id=item.referral_id,
                detail=f"bewaartermijn verstreken (verwijzing): {wiped} records geanonimiseerd")
+    from ..auth.resume import purge_old_drafts
+    purge_old_drafts()  # text kept after an ended session, never collected by its author
     record(AuditAction.DELETE, username=SYSTEM, object_type=PURGE_OBJECT,
            detail=f"opschoning: {len(plan.cases)} casussen, {len(plan.referrals)} verwijzingen, "
                   f"{plan.records} records; auditrecords bewaard")

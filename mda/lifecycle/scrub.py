@@ -17,6 +17,8 @@ from ..security.fields import ENCRYPTED_FIELDS, EncryptedField
 NOT_CASE_DATA = {
     "users": "accounts of staff (the TOTP secret); removed with the account, not with a case",
     "consultation_questions": "carry no personal data by rule; kept for the pilot's evaluation",
+    "form_drafts": "what a form held when its session ended, for its author only; removed when it is back "
+                   "in the form and by the retention purge after a day (mda.auth.resume)",
 }
 
 

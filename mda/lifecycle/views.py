@@ -14,7 +14,7 @@ from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
 from ..errors import DomainError
-from ..forms import MAX_ID, show_domain_error
+from ..forms import MAX_ID, saved, show_domain_error
 from ..people.models import Person
 from ..people.operations import find_by_bsn, find_by_name_and_birth_date
 from ..security.policy import Permission, current_account, requires
@@ -215,8 +215,8 @@ def new_request() -> Response | tuple[str, int] | str:
             except DomainError as exc:
                 show_domain_error(form, exc, "received_on")
             else:
-                flash("Het verzoek tot wissen is vastgelegd. Neem nu een besluit.")
-                return redirect(url_for("lifecycle.request_detail", request_id=created.id))
+                return saved("Het verzoek tot wissen is vastgelegd. Neem nu een besluit.", "lifecycle.request_detail",
+                             "besluit", request_id=created.id)
     return render_template("lifecycle/new_request.html", form=form, person=person,
                            reference=_reference(person.case_id if person else None)), 422
 
@@ -260,8 +260,7 @@ def decide(request_id: int) -> Response | tuple[str, int]:
         except DomainError as exc:
             show_domain_error(form, exc, "decision")
         else:
-            flash("Het besluit is vastgelegd.")
-            return redirect(url_for("lifecycle.request_detail", request_id=item.id))
+            return saved("Het besluit is vastgelegd.", "lifecycle.request_detail", request_id=item.id)
     item = _load(request_id)
     return _detail(item, decision_form=form, status=422)
 
@@ -277,7 +276,6 @@ def execute(request_id: int) -> Response | tuple[str, int]:
         except DomainError as exc:
             show_domain_error(form, exc, "confirm")
         else:
-            flash("De gegevens van deze persoon zijn gewist. De audittrail bewaart dat het is gebeurd.")
-            return redirect(url_for("lifecycle.request_detail", request_id=item.id))
+            return saved("De gegevens van deze persoon zijn gewist. De audittrail bewaart dat het is gebeurd.", "lifecycle.request_detail", request_id=item.id)
     item = _load(request_id)
     return _detail(item, execute_form=form, status=422)

@@ -41,6 +41,18 @@ class RelationKind(LabelledEnum):
     HOUSEMATE = ("housemate", "Huisgenoot")
     OTHER = ("other", "Andere relatie")
 
+    @property
+    def phrase(self) -> str:
+        """The middle of a sentence "<person> <phrase> <other person>"."""
+        return _RELATION_PHRASES[self.value]
+
+
+_RELATION_PHRASES = {
+    "partner": "is partner van", "ex_partner": "is ex-partner van", "parent_of": "is ouder van",
+    "step_parent_of": "is stiefouder van", "sibling": "is broer of zus van", "grandparent_of": "is grootouder van",
+    "carer_of": "is mantelzorger van", "housemate": "is huisgenoot van", "other": "heeft een andere relatie met",
+}
+
 
 class Person(RowKeyMixin, Base):
     __tablename__ = "persons"

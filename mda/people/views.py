@@ -1,7 +1,7 @@
 """The client system of a case: persons, their roles and relations. Every view is audited."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
@@ -12,7 +12,7 @@ from ..cases.queries import load_case, persons_of
 from ..cases.tabs import render_case
 from ..db import db
 from ..errors import DomainError, InvalidInput, StaleVersion
-from ..forms import show_domain_error, submitted_and_done
+from ..forms import saved, show_domain_error, submitted_and_done
 from ..security.policy import Permission, current_account, may, requires
 from .forms import PersonEditForm, PersonFields, RelationForm
 from .identity import GenderCategory
@@ -75,8 +75,8 @@ def create(target: Case, case_id: int) -> Response | tuple[str, int]:
         touch(target)
 
     if submitted_and_done(form, "name", add):
-        flash("De persoon is toegevoegd aan het cliëntsysteem.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De persoon is toegevoegd aan het cliëntsysteem.", ".index", "persoon-toevoegen",
+                     case_id=target.id)
     return _page(target, 422, person_form=form)
 
 
@@ -107,8 +107,8 @@ def edit(target: Case, case_id: int, person_id: int) -> Response | tuple[str, in
             except DomainError as exc:
                 show_domain_error(form, exc, "name")
             else:
-                flash("De gegevens zijn opgeslagen." if changed else "Er was niets gewijzigd.")
-                return redirect(url_for(".index", case_id=target.id))
+                return saved("De gegevens zijn opgeslagen." if changed else "Er was niets gewijzigd.", ".index",
+                             "personen", case_id=target.id)
     else:
         _audit_reads(target, [person])
     return render_case("people/edit.html", target, "people.index", person=person, form=form,
@@ -136,6 +136,5 @@ def create_relation(target: Case, case_id: int) -> Response | tuple[str, int]:
         relate(first, second, RelationKind(form.kind.data), by=current_account())
 
     if submitted_and_done(form, "person", link):
-        flash("De relatie is vastgelegd.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De relatie is vastgelegd.", ".index", "relaties", case_id=target.id)
     return _page(target, 422, relation_form=form)

@@ -2,12 +2,12 @@
 administrator. Regional settings, changed here without a code change."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..db import db
-from ..forms import submitted_and_done
+from ..forms import saved, submitted_and_done
 from ..organisations.models import Organisation, OrganisationKind
 from ..security.policy import Permission, current_account, requires
 from . import operations
@@ -46,8 +46,7 @@ def create_organisation() -> Response | tuple[str, int]:
     if submitted_and_done(form, "name", lambda: operations.save_organisation(
             None, name=form.name.data, kind=OrganisationKind(form.kind.data), active=form.active.data,
             by=current_account())):
-        flash("De organisatie is toegevoegd.")
-        return redirect(url_for(".index"))
+        return saved("De organisatie is toegevoegd.", ".index", "organisatie-toevoegen")
     return _page(422, organisation_form=form)
 
 
@@ -60,8 +59,7 @@ def edit_organisation(organisation_id: int) -> Response | tuple[str, int] | str:
         if submitted_and_done(form, "name", lambda: operations.save_organisation(
                 organisation, name=form.name.data, kind=OrganisationKind(form.kind.data), active=form.active.data,
                 by=current_account())):
-            flash("De organisatie is opgeslagen.")
-            return redirect(url_for(".index"))
+            return saved("De organisatie is opgeslagen.", ".index")
         return render_template("reference/organisation.html", organisation=organisation, form=form), 422
     return render_template("reference/organisation.html", organisation=organisation, form=form)
 
@@ -73,8 +71,7 @@ def edit_ave_level(level: int) -> Response | tuple[str, int]:
     form = AveLevelForm(prefix=f"ave{level}")
     if submitted_and_done(form, "title", lambda: operations.describe_ave_level(
             ave_level, title=form.title.data, description=form.description.data, by=current_account())):
-        flash(f"De omschrijving van AVE {level} is opgeslagen.")
-        return redirect(url_for(".index"))
+        return saved(f"De omschrijving van AVE {level} is opgeslagen.", ".index", f"ave-{level}")
     return _page(422, level_forms={level: form})
 
 
@@ -85,6 +82,5 @@ def edit_discipline(code: str) -> Response | tuple[str, int]:
     form = DisciplineForm(prefix=f"d-{code}")
     if submitted_and_done(form, "name", lambda: operations.rename_discipline(
             discipline, name=form.name.data, by=current_account())):
-        flash("De discipline is opgeslagen.")
-        return redirect(url_for(".index"))
+        return saved("De discipline is opgeslagen.", ".index", f"discipline-{code}")
     return _page(422, discipline_forms={code: form})

@@ -5,13 +5,13 @@ the permission is checked before the record is looked up.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, render_template
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..db import db
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..errors import DomainError, StaleVersion
 from ..security.policy import Permission, current_account, requires
 from . import consultations
@@ -38,8 +38,7 @@ def consultation_create() -> View:
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("De consultvraag is vastgelegd.")
-            return redirect(url_for(".consultations_index"))
+            return saved("De consultvraag is vastgelegd.", ".consultations_index")
     return render_template("consultations/form.html", form=form, question=None)
 
 
@@ -64,8 +63,7 @@ def consultation_edit(question_id: int) -> View:
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("De consultvraag is opgeslagen.")
-            return redirect(url_for(".consultations_index"))
+            return saved("De consultvraag is opgeslagen.", ".consultations_index")
     record(AuditAction.READ, by=current_account(), object_type="consultation_question", object_id=question.id)
     return render_template("consultations/form.html", form=form, question=question,
                            conflict=status == 409), status

@@ -166,6 +166,10 @@ class RemovePersonForm(VersionedForm):
     pass
 
 
+class DeleteDraftForm(VersionedForm):
+    pass
+
+
 def coordinator_choices() -> list[SelectChoice]:
     coordinators = db.session.scalars(
         select(User).join(UserRole, UserRole.user_id == User.id)

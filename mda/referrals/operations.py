@@ -381,6 +381,31 @@ def remove_referral_person(referral: Referral, person: Person, *, by: User,
            detail=f"persoon verwijderd uit verwijzing {referral.id}")
 
 
+def delete_draft(referral: Referral, *, by: User, expected_version: int | str | None = None) -> None:
+    """Throw a draft away with its persons; only a draft, never a submitted referral."""
+    check_version(referral, expected_version)
+    _check_status(referral, ReferralStatus.DRAFT, "verwijderen")
+    referral_id = referral.id
+    for person in persons_of(referral):
+        person_id = person.id
+        db.session.delete(person)
+        record(AuditAction.DELETE, by=by, person_id=person_id, object_type="person", object_id=person_id,
+               detail=f"persoon verwijderd met concept {referral_id}")
+    db.session.delete(referral)
+    db.session.flush()
+    record(AuditAction.DELETE, by=by, object_type="referral", object_id=referral_id, detail="concept verwijderd")
+
+
+def relations_among(persons: list[Person]) -> list["PersonRelation"]:  # noqa: F821
+    """The relations between these persons, for the summary before submitting."""
+    from ..people.models import PersonRelation
+    ids = [person.id for person in persons]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(PersonRelation).where(PersonRelation.person_id.in_(ids),
+                                                                PersonRelation.other_person_id.in_(ids))))
+
+
 def _check_belongs(referral: Referral, person: Person) -> None:
     if person.referral_id != referral.id or person.case_id is not None:
         raise InvalidInput("Deze persoon hoort niet bij deze verwijzing.")

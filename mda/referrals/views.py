@@ -21,13 +21,13 @@ from ..audit.trail import record, record_many
 from ..cases.queries import coordinator_of
 from ..cases.models import Case, CaseStatus, ViolenceForm
 from ..db import db
-from ..forms import show_domain_error
+from ..forms import saved, show_domain_error
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, utcnow
 from . import operations
-from .forms import (AcceptForm, DeclineForm, JoinCaseForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
+from .forms import (AcceptForm, DeclineForm, DeleteDraftForm, JoinCaseForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
                     SubmitForm)
 from .models import ActieOverlegPartner, Referral, ReferralStatus
 
@@ -118,9 +118,8 @@ def create() -> View:
         except InvalidInput as exc:
             show_domain_error(form, exc)
         else:
-            flash("Het concept is opgeslagen. Voeg nu de personen van het cliëntsysteem toe en dien de "
-                  "verwijzing in.")
-            return redirect(url_for(".edit", referral_id=referral.id))
+            return saved("Het concept is opgeslagen. Voeg nu de personen van het cliëntsysteem toe en dien de "
+                         "verwijzing in.", ".edit", "clientsysteem", referral_id=referral.id)
     return render_template("referrals/create.html", form=form)
 
 
@@ -142,8 +141,8 @@ def detail(target: Referral, referral_id: int) -> str:
 def _render_edit(referral: Referral, status: int = 200, **forms: Any) -> tuple[str, int]:
     forms.setdefault("form", ReferralForm.build(referral, formdata=None))
     forms.setdefault("person_form", PersonForm.build(referral, formdata=None))
-    forms.setdefault("submit_form", SubmitForm(formdata=None, data={"version": str(referral.version)},
-                                               prefix=SUBMIT_PREFIX))
+    forms.setdefault("delete_form", DeleteDraftForm(formdata=None, data={"version": str(referral.version)},
+                                                    prefix="weggooien"))
     persons = operations.persons_of(referral)
     _audit_person_reads(referral, persons, current_account())
     return render_template("referrals/edit.html", referral=referral, persons=persons,
@@ -164,8 +163,7 @@ def edit(target: Referral, referral_id: int) -> View:
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("Het concept is opgeslagen.")
-            return redirect(url_for(".edit", referral_id=target.id))
+            return saved("Het concept is opgeslagen.", ".edit", "gegevens", referral_id=target.id)
     return _render_edit(target, form=form)
 
 
@@ -183,8 +181,8 @@ def add_person(target: Referral, referral_id: int) -> View:
         except DomainError as exc:
             show_domain_error(form, exc, fallback="name")
         else:
-            flash("De persoon is toegevoegd aan het cliëntsysteem.")
-            return redirect(url_for(".edit", referral_id=target.id))
+            return saved("De persoon is toegevoegd aan het cliëntsysteem. U kunt de volgende persoon toevoegen.",
+                         ".edit", "persoon-toevoegen", referral_id=target.id)
     return _render_edit(target, person_form=form)
 
 
@@ -211,8 +209,8 @@ def edit_person(target: Referral, referral_id: int, person_id: int) -> View:
         except DomainError as exc:
             show_domain_error(form, exc, fallback="name")
         else:
-            flash("De gegevens van de persoon zijn opgeslagen.")
-            return redirect(url_for(".edit", referral_id=target.id))
+            return saved("De gegevens van de persoon zijn opgeslagen.", ".edit", "clientsysteem",
+                         referral_id=target.id)
     record(AuditAction.READ, by=current_account(), person_id=person.id, object_type="person", object_id=person.id)
     return render_template("referrals/person.html", referral=target, person=person, form=form,
                            person_form=form), status
@@ -229,12 +227,31 @@ def remove_person(target: Referral, referral_id: int, person_id: int) -> View:
                                               expected_version=form.version.data)
         except StaleVersion as exc:
             _stale(form, target, exc)
-            flash(exc.message)
+            flash(exc.message, "error")
             return _render_edit(target, 409)
-        flash("De persoon is uit het cliëntsysteem verwijderd.")
-    else:
-        flash("Het formulier is onvolledig verzonden. Laad de pagina opnieuw.")
-    return redirect(url_for(".edit", referral_id=target.id))
+        return saved("De persoon is uit het cliëntsysteem verwijderd.", ".edit", "clientsysteem",
+                     referral_id=target.id)
+    flash("Het formulier is onvolledig verzonden. Laad de pagina opnieuw.", "error#clientsysteem")
+    return redirect(url_for(".edit", referral_id=target.id, _anchor="clientsysteem"))
+
+
+def _render_review(referral: Referral, status: int = 200, form: SubmitForm | None = None) -> tuple[str, int]:
+    persons = operations.persons_of(referral)
+    _audit_person_reads(referral, persons, current_account())
+    form = form or SubmitForm(formdata=None, data={"version": str(referral.version)}, prefix=SUBMIT_PREFIX)
+    return render_template("referrals/review.html", referral=referral, persons=persons,
+                           relations=operations.relations_among(persons), submit_form=form,
+                           missing=[operations.FIELD_LABELS[name] for name in operations.missing_for_submit(referral)]
+                           ), status
+
+
+@blueprint.route("/verwijzingen/<int:referral_id>/controleren")
+@requires(Permission.REFERRAL_EDIT, load=load_referral)
+def review(target: Referral, referral_id: int) -> View:
+    """The whole referral as the team will see it, before the irreversible submit."""
+    if target.status != ReferralStatus.DRAFT:
+        return redirect(url_for(".detail", referral_id=target.id))
+    return _render_review(target)
 
 
 @blueprint.route("/verwijzingen/<int:referral_id>/indienen", methods=["POST"])
@@ -246,13 +263,34 @@ def submit(target: Referral, referral_id: int) -> View:
             operations.submit(target, by=current_account(), expected_version=form.version.data)
         except StaleVersion as exc:
             _stale(form, target, exc)
-            return _render_edit(target, 409, submit_form=form, conflict=True)
+            return _render_review(target, 409, form)
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash("De verwijzing is ingediend bij het MDA++-team. U ziet hier wanneer erover is besloten.")
-            return redirect(url_for(".detail", referral_id=target.id))
-    return _render_edit(target, submit_form=form)
+            return saved("De verwijzing is ingediend bij het MDA++-team. U ziet hier wanneer erover is besloten.",
+                         ".detail", None, referral_id=target.id)
+    return _render_review(target, 200, form)
+
+
+@blueprint.route("/verwijzingen/<int:referral_id>/verwijderen", methods=["POST"])
+@requires(Permission.REFERRAL_EDIT, load=load_referral)
+def delete_draft(target: Referral, referral_id: int) -> View:
+    form = DeleteDraftForm(prefix="weggooien")
+    if form.validate_on_submit():
+        try:
+            operations.delete_draft(target, by=current_account(), expected_version=form.version.data)
+        except StaleVersion as exc:
+            _stale(form, target, exc)
+            flash(exc.message, "error#weggooien")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for(".index"))
+        else:
+            return saved("Het concept is verwijderd.", ".index")
+    else:
+        flash("Het formulier is onvolledig verzonden. Laad de pagina opnieuw.", "error#weggooien")
+    return redirect(url_for(".edit", referral_id=target.id, _anchor="weggooien"))
 
 
 # --- triage by the team lead -----------------------------------------------------------------------
@@ -316,8 +354,7 @@ def _decide(target: Referral, form: FlaskForm, form_name: str, operation: Any, s
         except DomainError as exc:
             show_domain_error(form, exc)
         else:
-            flash(success)
-            return redirect(url_for(".triage_index"))
+            return saved(success, ".triage_index")
     return _render_triage(referral, **{form_name: form})
 
 

@@ -1,7 +1,7 @@
 """The safety plan in versions, and the assessments (veiligheidstaxatie, risicotaxatie, diagnostiek)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
@@ -12,7 +12,7 @@ from ..cases.queries import load_case, team_of
 from ..cases.tabs import render_case
 from ..db import db
 from ..errors import InvalidInput
-from ..forms import submitted_and_done
+from ..forms import saved, submitted_and_done
 from ..accounts.models import User
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import today
@@ -25,7 +25,8 @@ blueprint = Blueprint("safety", __name__, url_prefix="/casussen/<int:case_id>/ve
 
 
 def _assessment_form(case: Case, submitted: bool = False) -> AssessmentForm:
-    form = AssessmentForm() if submitted else AssessmentForm(formdata=None, data={"performed_by": current_account().id})
+    form = AssessmentForm() if submitted else AssessmentForm(formdata=None, data={"performed_by": current_account().id,
+                                                                                   "assessed_on": today()})
     # Only the running team can have done it; checked again by validation against these choices.
     form.performed_by.choices = [(member.user_id, member.user.display_name) for member in team_of(case)]
     return form
@@ -63,8 +64,8 @@ def create_plan(target: Case, case_id: int) -> Response | tuple[str, int]:
         touch(target)
 
     if submitted_and_done(form, "agreements", agree):
-        flash("De nieuwe versie van het veiligheidsplan is vastgelegd.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De nieuwe versie van het veiligheidsplan is vastgelegd.", ".index", "plan-vastleggen",
+                     case_id=target.id)
     return _page(target, 422, plan_form=form)
 
 
@@ -84,6 +85,5 @@ def create_assessment(target: Case, case_id: int) -> Response | tuple[str, int]:
         touch(target)
 
     if submitted_and_done(form, "outcome", assess):
-        flash("De taxatie is vastgelegd.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De taxatie is vastgelegd.", ".index", "taxatie-vastleggen", case_id=target.id)
     return _page(target, 422, assessment_form=form)

@@ -13,7 +13,7 @@ from ..cases.queries import load_case, team_history
 from ..cases.tabs import render_case
 from ..db import db
 from ..errors import DomainError, StaleVersion
-from ..forms import show_domain_error, submitted_and_done
+from ..forms import saved, show_domain_error, submitted_and_done
 from ..reference.models import Discipline
 from ..security.policy import Permission, current_account, may, requires
 from .forms import CoordinatorForm, EndMembershipForm, ExpertForm
@@ -70,8 +70,7 @@ def replace_coordinator(target: Case, case_id: int) -> Response | tuple[str, int
         except DomainError as exc:
             show_domain_error(form, exc, "coordinator")
         else:
-            flash("De coördinator is gewisseld; de vorige blijft in de geschiedenis zichtbaar.")
-            return redirect(url_for(".index", case_id=target.id))
+            return saved("De coördinator is gewisseld; de vorige blijft in de geschiedenis zichtbaar.", ".index", "coordinator-wisselen", case_id=target.id)
     return _page(target, 422, coordinator_form=form)
 
 
@@ -82,8 +81,7 @@ def add(target: Case, case_id: int) -> Response | tuple[str, int]:
     if submitted_and_done(form, "user", lambda: add_expert(
             target, db.session.get(User, form.user.data), discipline_code=form.discipline.data,
             team_phase=TeamPhase(form.team_phase.data), by=current_account(), on=form.started_on.data)):
-        flash("De expert is toegevoegd aan het team.")
-        return redirect(url_for(".index", case_id=target.id))
+        return saved("De expert is toegevoegd aan het team.", ".index", "expert-toevoegen", case_id=target.id)
     return _page(target, 422, expert_form=form)
 
 
@@ -96,5 +94,5 @@ def end(target: Case, case_id: int, membership_id: int) -> Response:
         abort(404)
     if EndMembershipForm().validate():
         end_expert_membership(membership, by=current_account())
-        flash("De inzet van de expert is beëindigd; de toegang tot de casus vervalt direct.")
-    return redirect(url_for(".index", case_id=target.id))
+        flash("De inzet van de expert is beëindigd; de toegang tot de casus vervalt direct.", "success#team")
+    return redirect(url_for(".index", case_id=target.id, _anchor="team"))

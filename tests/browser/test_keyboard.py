@@ -169,7 +169,7 @@ def test_referral_form_by_keyboard(pages: Pages, accounts: dict[str, Any]) -> No
     page.keyboard.type("Herhaald partnergeweld; geen gezamenlijk plan.")
     tab_to(page, button="Concept opslaan")
     press_enter_and_wait(page)
-    assert page.url.endswith("/verwijzingen/nieuw"), "a refused draft stays on the form"
+    assert page.url.endswith("/verwijzingen/nieuw#gegevens"), "a refused draft stays on the form"
     assert_error_announced(page, "actie_overleg_on", "toekomst")
     pages.check(page)
 
@@ -178,8 +178,8 @@ def test_referral_form_by_keyboard(pages: Pages, accounts: dict[str, Any]) -> No
     page.keyboard.type(date_keys(page, today() - timedelta(days=1)))
     tab_to(page, button="Concept opslaan")
     page.keyboard.press("Enter")
-    page.wait_for_url(lambda url: url.endswith("/bewerken"))
-    assert "Het concept is opgeslagen" in page.locator("main > [role=status]").inner_text()
+    page.wait_for_url(lambda url: url.endswith("/bewerken#clientsysteem"))
+    assert "Het concept is opgeslagen" in page.locator("#clientsysteem [role=status]").inner_text()
     pages.check(page)
 
 

@@ -1,0 +1,168 @@
+"""Pages that work for people (issue 16), in a real browser: a refused form says so at the form
+with the focus on its error summary; a save comes back to its section with the confirmation in
+view; typing survives a session that ended; and at 375 px the pages fit the screen with the menu reachable. axe-core checks every
+page visited, at both widths."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from .conftest import Pages, check_accessibility
+
+PASSWORD = "correct horse battery staple"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def world(live_app: Any) -> Iterator[dict[str, Any]]:
+    from mda.accounts.models import Role
+    from mda.db import db
+    from mda.organisations.models import OrganisationKind
+    from tests import factories
+    with live_app.app_context():
+        team = factories.organisation(OrganisationKind.MDA_TEAM, "MDA++ Noord- en Midden-Limburg")
+        vt = factories.organisation(OrganisationKind.VEILIG_THUIS, "Veilig Thuis Limburg-Noord")
+        coordinator = factories.user(Role.COORDINATOR, org=team, username="coby.scherm")
+        referrer = factories.user(Role.VT_REFERRER, org=vt, username="vera.scherm")
+        steering = factories.user(Role.STEERING, org=team, username="stijn.scherm")
+        case = factories.case(coordinator)
+        db.session.commit()
+        yield {"coordinator": coordinator.username, "referrer": referrer.username, "steering": steering.username,
+               "case_id": case.id}
+
+
+def _new_page(p: Pages, viewport: dict[str, int]) -> Any:
+    context = p.browser.new_context(base_url=p.base_url, locale="nl-NL", timezone_id="Europe/Amsterdam",
+                                    viewport=viewport)
+    context.set_default_timeout(10_000)
+    p.contexts.append(context)
+    return context.new_page()
+
+
+def _log_in(live_app: Any, page: Any, username: str) -> None:
+    from mda.accounts.models import User
+    from mda.auth import mfa
+    from mda.db import db
+    if not page.url.endswith("/inloggen"):
+        page.goto("/inloggen")
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Volgende").click()
+    page.wait_for_url("**/inloggen/code")
+    with live_app.app_context():
+        account = db.session.query(User).filter_by(username=username).one()
+        account.totp_last_step = None  # each test logs in again within one 30-second step
+        code = mfa.code_for(account.totp_secret)
+        db.session.commit()
+    page.get_by_label("Code uit uw authenticator-app").fill(code)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(lambda url: "/inloggen" not in url)
+
+
+def _in_view(page: Any, selector: str) -> bool:
+    return page.evaluate("(s) => { const r = document.querySelector(s).getBoundingClientRect(); "
+                         "return r.top >= 0 && r.top < window.innerHeight; }", selector)
+
+
+def test_a_refused_referral_shows_its_error_summary_in_view_with_the_focus(
+        p_pages: Pages, live_app: Any, world: dict[str, Any]) -> None:
+    page = _new_page(p_pages, DESKTOP)
+    _log_in(live_app, page, world["referrer"])
+    page.goto("/verwijzingen/nieuw")
+    check_accessibility(page, p_pages.axe_source)
+    from datetime import timedelta
+
+    from mda.timeutil import today
+    page.get_by_label("Waarom is regie door het MDA++-team nodig?").fill("Wat ik al had getypt.")
+    page.get_by_label("Datum van het Actie-overleg").fill((today() + timedelta(days=3)).isoformat())  # refused
+    page.get_by_role("button", name="Concept opslaan").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/verwijzingen/nieuw#gegevens")
+    summary = page.locator(".error-summary")
+    assert summary.count() == 1 and summary.get_attribute("role") == "alert"
+    page.wait_for_function("() => document.activeElement.classList.contains('error-summary')")
+    assert _in_view(page, ".error-summary")
+    first_link = summary.get_by_role("link").first
+    target = first_link.get_attribute("href")
+    first_link.click()
+    assert page.evaluate("() => location.hash") == target                       # the link leads to the field
+    assert page.get_by_label("Waarom is regie door het MDA++-team nodig?").input_value() == "Wat ik al had getypt."
+    check_accessibility(page, p_pages.axe_source)
+
+
+def test_a_save_comes_back_to_its_section_with_the_confirmation_in_view(
+        p_pages: Pages, live_app: Any, world: dict[str, Any]) -> None:
+    page = _new_page(p_pages, DESKTOP)
+    _log_in(live_app, page, world["coordinator"])
+    page.goto(f"/casussen/{world['case_id']}/journaal")
+    form = page.locator("#journaal-toevoegen")
+    form.get_by_label("Verslag").fill("Huisbezoek: afspraken doorgenomen.")
+    form.get_by_role("button", name="Vastleggen").click()
+    page.wait_for_url(re.compile(r".*/journaal#journaal-toevoegen$"))
+    confirmation = page.locator("#journaal-toevoegen .flash-message[role=status]")
+    assert "Het journaalbericht is vastgelegd" in confirmation.inner_text()
+    assert _in_view(page, "#journaal-toevoegen .flash-message")
+    check_accessibility(page, p_pages.axe_source)
+
+
+def test_text_typed_when_the_session_ended_is_back_after_logging_in(
+        p_pages: Pages, live_app: Any, world: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from mda import timeutil
+    page = _new_page(p_pages, DESKTOP)
+    _log_in(live_app, page, world["coordinator"])
+    page.goto(f"/casussen/{world['case_id']}/journaal")
+    typed = "Moeder belde: vader is vanavond weer aan de deur geweest."
+    page.locator("#journaal-toevoegen").get_by_label("Verslag").fill(typed)
+    timeutil.freeze(timeutil.utcnow() + timedelta(minutes=40))                  # the idle limit has passed
+    try:
+        page.locator("#journaal-toevoegen").get_by_role("button", name="Vastleggen").click()
+        # A redirect without a fragment keeps the form action's #anchor (fetch spec): allowed here.
+        page.wait_for_url(re.compile(r".*/inloggen(#[\w-]+)?$"))
+    finally:
+        timeutil.freeze(None)
+    assert "Wat u had ingevuld is bewaard" in page.locator(".flash-message").inner_text()
+    assert typed not in page.content()
+    assert page.evaluate("() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage)") == "{}{}"
+    check_accessibility(page, p_pages.axe_source)
+    _log_in(live_app, page, world["coordinator"])
+    assert re.search(f"/casussen/{world['case_id']}/journaal(#.*)?$", page.url)  # back where one was
+    assert page.locator("#journaal-toevoegen").get_by_label("Verslag").input_value() == typed
+    check_accessibility(page, p_pages.axe_source)
+
+
+PHONE_PAGES = [("coordinator", "/"), ("coordinator", "/casussen/"), ("coordinator", "/casussen/{case_id}"),
+               ("coordinator", "/casussen/{case_id}/journaal"), ("referrer", "/verwijzingen/nieuw"),
+               ("steering", "/stuurinformatie/")]
+
+
+@pytest.mark.parametrize("who", ["coordinator", "referrer", "steering"])
+def test_pages_fit_a_phone_and_the_menu_is_reachable(p_pages: Pages, live_app: Any, world: dict[str, Any],
+                                                     who: str) -> None:
+    for viewport in (PHONE, DESKTOP):
+        page = _new_page(p_pages, viewport)
+        _log_in(live_app, page, world[who])
+        for owner, path in PHONE_PAGES:
+            if owner != who:
+                continue
+            page.goto(path.format(case_id=world["case_id"]))
+            widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert widths[0] == widths[1], f"{path} at {viewport['width']} px is {widths[0]} px wide"
+            check_accessibility(page, p_pages.axe_source)
+            menu = page.get_by_role("navigation", name="Hoofdmenu")
+            if viewport is PHONE:
+                assert menu.is_hidden()
+                page.get_by_role("button", name="Menu").click()
+            start = menu.get_by_role("link", name="Start")
+            start.wait_for(state="visible")
+            assert start.is_visible()
+
+
+
+@pytest.fixture
+def p_pages(pages: Pages) -> Pages:
+    return pages
