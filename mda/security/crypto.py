@@ -50,6 +50,10 @@ class FieldCipher:
         return _HEADER.pack(TOKEN_VERSION, self.current_key_id) + nonce + sealed
 
     def decrypt(self, token: bytes, context: bytes) -> str:
+        return self.decrypt_bytes(token, context).decode("utf-8")
+
+    def decrypt_bytes(self, token: bytes, context: bytes) -> bytes:
+        """The UTF-8 plaintext, undecoded: for a search that matches many values as bytes."""
         version, key_id = self._read_header(token)
         aead = self._aeads.get(key_id)
         if aead is None:
@@ -59,7 +63,7 @@ class FieldCipher:
             plaintext = aead.decrypt(nonce, token[_HEADER.size + _NONCE_BYTES:], context)
         except InvalidTag as exc:
             raise DecryptionError("ciphertext failed authentication (altered or moved)") from exc
-        return plaintext.decode("utf-8")
+        return plaintext
 
     def key_id_of(self, token: bytes) -> int:
         return self._read_header(token)[1]
