@@ -30,7 +30,8 @@ class Permission(str, enum.Enum):
     CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
     CASE_VIEW = "case:view"                  # a case file and its personal data
     CASE_EDIT = "case:edit"                  # journal, tasks, assessments: every member of the case
-    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod
+    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod,
+    #                                          the client system (persons, relations) and the family's participation
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
     REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
@@ -104,7 +105,8 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
     if membership.team_role == TeamRole.COORDINATOR:
         return user.has_role(Role.COORDINATOR)
     # Casusregie stays with the coordinator: a seconded expert adds journal entries, tasks and
-    # assessments in their field and sees the rest.
+    # assessments in their field and sees the rest (never CASE_DIRECT: not the persons of the client
+    # system nor the family's participation either).
     return user.has_role(Role.EXPERT) and permission in (P.CASE_VIEW, P.CASE_EDIT)
 
 
