@@ -275,3 +275,17 @@ def test_name_search_reads_in_a_fixed_number_of_statements(app: Flask, world: Wo
     after, decrypted_after = _count_statements_and_decryptions(app, lead, "vreemd", monkeypatch)
     assert after == before
     assert decrypted_after == decrypted_before + 12  # each new name and label decrypted once
+
+
+def test_hits_are_checked_with_the_same_answers_as_may(app: Flask, world: World) -> None:
+    """The search checks its hits with ``may_each`` (one query): the answers of ``may`` per case,
+    for every role, permission, running, ended and absent membership."""
+    from mda.cases.models import Case
+    from mda.security.policy import CASE_PERMISSIONS, Permission, may, may_each
+    with app.app_context():
+        cases = [db.session.get(Case, world.own_id), db.session.get(Case, world.foreign_id)]
+        for user_id in [user.id for user in world.users.values()] + [None]:
+            user = db.session.get(User, user_id) if user_id else None
+            for permission in [*CASE_PERMISSIONS, Permission.SEARCH]:
+                assert may_each(user, permission, cases) == [may(user, permission, case) for case in cases]
+                assert may_each(user, permission, []) == []
