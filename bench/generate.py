@@ -42,7 +42,8 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def generate(app, cases: int, persons: int, journal: int, audit: int) -> dict[str, float]:  # noqa: ANN001, C901
+def generate(app, cases: int, persons: int, journal: int, audit: int,  # noqa: ANN001, C901
+             closed: int = 0) -> dict[str, float]:
     from sqlalchemy import func, insert, select
 
     from mda.accounts.models import Role, User, UserRole
@@ -50,7 +51,7 @@ def generate(app, cases: int, persons: int, journal: int, audit: int) -> dict[st
     from mda.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
     from mda.audit.trail import CHAIN_HEAD_ID, _seal
     from mda.cases.deadlines import refresh_next_deadlines
-    from mda.cases.models import Case, CaseStatus, CaseViolenceForm, IntakeRoute, Phase, ViolenceForm
+    from mda.cases.models import Case, CaseStatus, CaseViolenceForm, ClosureReason, IntakeRoute, Phase, ViolenceForm
     from mda.db import db
     from mda.journal.models import JournalEntry, JournalKind, Task
     from mda.organisations.models import Organisation, OrganisationKind
@@ -85,12 +86,16 @@ def generate(app, cases: int, persons: int, journal: int, audit: int) -> dict[st
 
         started = time.monotonic()
         forms, phases = list(ViolenceForm), list(Phase)
+        # Open unless --closed: all open is the caseload's worst case; the last ``closed`` cases are
+        # closed (a region's caseload for the search: 150 open and 500 closed).
         case_rows = [{"reference": f"B{n:07d}", "municipality_id": towns[n % len(towns)],
                       "intake_route": IntakeRoute.ACTIE_OVERLEG,
-                      "status": CaseStatus.OPEN,  # all open: the caseload's worst case
+                      "status": CaseStatus.OPEN,
                       "phase": phases[n % len(phases)], "phase_since": now - timedelta(days=n % 200),
                       "ave_level": 3 + n % 2, "ave_since": now - timedelta(days=n % 90),
                       "opened_on": day - timedelta(days=n % 700), "version": 1} for n in range(cases)]
+        for row in case_rows[cases - closed:] if closed else ():
+            row.update(status=CaseStatus.CLOSED, closed_on=day, closure_reason=ClosureReason.LASTING_SAFETY)
         case_ids: list[int] = []
         for start in range(0, cases, BATCH):
             case_ids += session.scalars(insert(Case).returning(Case.id), case_rows[start:start + BATCH]).all()
@@ -221,6 +226,8 @@ def main() -> None:
     parser.add_argument("--persons", type=int)
     parser.add_argument("--journal", type=int)
     parser.add_argument("--audit", type=int)
+    parser.add_argument("--closed", type=int, default=0,
+                        help="close this many of the cases (the last ones); the others stay open")
     parser.add_argument("--verify", action="store_true", help="walk the whole audit chain afterwards")
     args = parser.parse_args()
     cases, persons, journal, audit = SCALES[args.scale]
@@ -243,7 +250,9 @@ def main() -> None:
     started = time.monotonic()
     manifest = seed(app, cases=0, coordinators=20, leads=4, experts=4, referrers=2, steering=2)
     timings = {"accounts (operations)": time.monotonic() - started}
-    timings.update(generate(app, cases, persons, journal, audit))
+    if not 0 <= args.closed <= cases:
+        parser.error("--closed must be between 0 and the number of cases")
+    timings.update(generate(app, cases, persons, journal, audit, closed=args.closed))
     timings["total"] = time.monotonic() - total
     for name, seconds in timings.items():
         log(f"{name:24} {seconds:8.1f} s")
@@ -257,7 +266,7 @@ def main() -> None:
             db.dispose()
     (args.workdir / "env.json").write_text(json.dumps(env))
     (args.workdir / "manifest.json").write_text(manifest.to_json())
-    (args.workdir / "generation.json").write_text(json.dumps({"cases": cases, "persons": persons, "journal": journal,
+    (args.workdir / "generation.json").write_text(json.dumps({"cases": cases, "closed": args.closed, "persons": persons, "journal": journal,
                                                               "audit": audit, "seconds": timings}))
 
 

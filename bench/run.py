@@ -33,7 +33,7 @@ TARGETS = "case file and coordinator's caseload >= 50% of /floor's throughput, t
           "/floor >= 40% of /hello; case file and caseload p95 < 50 ms; metrics p95 < 300 ms; " \
           "national case-file p95 <= 1.5x pilot; worker peak memory < 200 MB; search p95: coordinator " \
           "< 100 ms, team lead over a region's caseload (--cases 650) < 300 ms"
-SEARCHES = [("/zoeken", {"q": "an"}), ("/zoeken", {"q": "de vries 01-05-1980"}), ("/zoeken", {"q": "MDA-2026-0001"}),
+SEARCHES = [("/zoeken", {"q": "an"}), ("/zoeken", {"q": "persoon 12"}), ("/zoeken", {"q": "de vries 01-05-1980"}), ("/zoeken", {"q": "MDA-2026-0001"}),
             ("/zoeken", {"q": "999990019"})]
 FLOOR = "floor (signed in, 1 audit)"
 
@@ -127,13 +127,14 @@ def combine(rounds: list[dict]) -> dict:
     return combined
 
 
-def run_one(workdir: Path, requests: int, concurrency: int, rounds: int = 1) -> dict:
+def run_one(workdir: Path, requests: int, concurrency: int, rounds: int = 1, only: list[str] | None = None) -> dict:
     env = json.loads((workdir / "env.json").read_text())
     manifest = Manifest.from_json((workdir / "manifest.json").read_text())
     generation = json.loads((workdir / "generation.json").read_text())
     by_role, case_ids = accounts_and_cases(env, manifest)
     database = env["MDA_DATABASE_URL"].split(":")[0].split("+")[0]
-    label = f"{generation['cases']} cases, {database}"
+    closed = generation.get("closed", 0)
+    label = f"{generation['cases']} cases{f' ({closed} closed)' if closed else ''}, {database}"
     print(f"\n== {workdir.name}: {label} ({generation['journal']} journal entries, {generation['audit']} audit "
           f"records); {requests} requests per page, {concurrency} concurrent clients", flush=True)
     results: dict = {"label": label, "generation": generation, "pages": {}}
@@ -161,6 +162,8 @@ def run_one(workdir: Path, requests: int, concurrency: int, rounds: int = 1) -> 
         else:
             results["note"] = f"/stuurinformatie/ answered {metrics_status}: metrics dashboard skipped"
             print(results["note"])
+        if only:  # the bare route stays: the ratios are relative to it
+            pages = [page for page in pages if page[0].startswith("hello") or any(word in page[0] for word in only)]
         measured: dict[str, list[dict]] = {}
         for _ in range(rounds):  # rounds interleave the pages, so a slow moment hits all of them alike
             for name, role, paths in pages:
@@ -200,8 +203,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=1, help="measure every page this many times; "
                         "medians are reported (this machine's p95 moves by up to 30%% between runs)")
+    parser.add_argument("--only", action="append", help="measure only the pages whose name contains this "
+                        "(repeatable), e.g. --only search --only 'case file'; the bare route is always measured")
     args = parser.parse_args()
-    all_results = [run_one(workdir, args.requests, args.concurrency, args.rounds) for workdir in args.workdir]
+    all_results = [run_one(workdir, args.requests, args.concurrency, args.rounds, args.only)
+                   for workdir in args.workdir]
     if len(all_results) > 1:
         print("\n== side by side: p95 ms (share of /hello throughput, share of /floor throughput)")
         print(f"{'page':28} " + " ".join(f"{r['label']:>30}" for r in all_results))

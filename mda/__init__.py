@@ -54,6 +54,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["mda.blind_index"] = BlindIndex(settings.blind_index_key)
     app.extensions["mda.passwords"] = Passwords(make_hasher(fast=settings.mode == "test"))
 
+    # Every mapper (and the next-deadline listener) is known before the first query, whichever
+    # command runs: the worker and the CLI reach models that no blueprint has imported yet.
+    from . import models  # noqa: F401
     from . import monitoring, web
     monitoring.init_app(app)  # before web: its hooks wrap the whole request, commit included
     web.init_app(app)

@@ -183,7 +183,8 @@ def only(*roles: str) -> frozenset[str]:
 
 CASE_READERS = only("coordinator", "team_lead", "expert")   # on the own case; others get 404
 CASE_EDITORS = only("coordinator", "expert")                # members of the case: journal, tasks, assessments
-CASE_DIRECTORS = only("coordinator")                        # casusregie: the coordinator of the case
+CASE_DIRECTORS = only("coordinator")                        # casusregie (phase, AVE, plan, client system,
+#                                                             participation, huisverbod): the case's coordinator
 TEAM_MANAGERS = only("coordinator", "team_lead")
 
 
@@ -224,9 +225,11 @@ ROUTES: dict[str, list[Route]] = {
     "worklist.finish_task": [Route("POST", lambda w: f"/mijn-taken/{w.own_task_id}/afronden", CASE_EDITORS, 404),
                              Route("POST", lambda w: "/mijn-taken/999999/afronden", only(), 404)],
     "people.index": case_routes("GET", "/clientsysteem/", CASE_READERS, only("team_lead")),
-    "people.create": case_routes("POST", "/clientsysteem/personen", CASE_EDITORS),
-    "people.edit": case_routes("GET", "/clientsysteem/personen/{w.own_person_id}", CASE_EDITORS),
-    "people.create_relation": case_routes("POST", "/clientsysteem/relaties", CASE_EDITORS),
+    # The client system is casusregie: the expert sees the persons but does not add, change or relate them.
+    "people.create": case_routes("POST", "/clientsysteem/personen", CASE_DIRECTORS),
+    "people.edit": case_routes("GET", "/clientsysteem/personen/{w.own_person_id}", CASE_DIRECTORS)
+    + case_routes("POST", "/clientsysteem/personen/{w.own_person_id}", CASE_DIRECTORS),
+    "people.create_relation": case_routes("POST", "/clientsysteem/relaties", CASE_DIRECTORS),
     "teams.index": case_routes("GET", "/team/", CASE_READERS, only("team_lead")),
     "teams.replace_coordinator": case_routes("POST", "/team/coordinator", TEAM_MANAGERS, only("team_lead")),
     "teams.add": case_routes("POST", "/team/experts", TEAM_MANAGERS, only("team_lead")),
@@ -240,7 +243,7 @@ ROUTES: dict[str, list[Route]] = {
     "journal.create_task": case_routes("POST", "/taken", CASE_EDITORS),
     "journal.finish_task": case_routes("POST", "/taken/{w.own_task_id}/afronden", CASE_EDITORS),
     "journal.participation": case_routes("GET", "/participatie", CASE_READERS, only("team_lead"))
-    + case_routes("POST", "/participatie", CASE_EDITORS),
+    + case_routes("POST", "/participatie", CASE_DIRECTORS),  # the family's participation is casusregie
     # Documents: read by whoever may see the case, kept, replaced and deleted by its members; a
     # document addressed through another case is nobody's.
     "documents.index": case_routes("GET", "/documenten", CASE_READERS, only("team_lead")),

@@ -55,3 +55,65 @@ def test_team_lead_and_coordinator_see_what_is_theirs(app: Flask) -> None:
     make.login(own, coordinator)
     page = own.get(f"/casussen/{case_id}/fasen").get_data(as_text=True)
     assert "ligt bij de coördinator" not in page and f'action="/casussen/{case_id}/ave"' in page
+
+
+def test_client_system_and_participation_are_the_coordinators(app: Flask) -> None:
+    """An expert sees the persons, their relations and the family's participation, but adds or
+    changes none of them; the pages say so. The coordinator of the case records them."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from mda.journal.models import ParticipationRecord
+    from mda.people.models import Person, PersonRelation, PersonRole
+    from mda.people.operations import add_person
+    coordinator, expert, lead, case_id = _setting(app)
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        first = add_person(case, role=PersonRole.UNDERGOING_VIOLENCE, by=coordinator, name="Anna Eerste")
+        second = add_person(case, role=PersonRole.CHILD, by=coordinator, name="Bram Tweede")
+        db.session.commit()
+        first_id, second_id, first_version = first.id, second.id, first.version
+
+    def stored() -> tuple[int, int, int, str | None]:
+        with app.app_context():
+            return (db.session.scalar(select(func.count()).select_from(Person).where(Person.case_id == case_id)),
+                    db.session.scalar(select(func.count()).select_from(PersonRelation)),
+                    db.session.scalar(select(func.count()).select_from(ParticipationRecord)
+                                      .where(ParticipationRecord.case_id == case_id)),
+                    db.session.get(Person, first_id).name)
+
+    before = stored()
+    base = f"/casussen/{case_id}"
+    person = {"role": "child", "gender": "unknown", "name": "Nieuw Kind"}
+    relation = {"person": first_id, "kind": "parent_of", "other_person": second_id}
+    participation = {"recorded_on": date.today().isoformat(), "informed": "Uitleg gegeven."}
+    edit = {**person, "name": "Anna Gewijzigd", "role": "undergoing_violence", "version": first_version}
+    client = app.test_client()
+    make.login(client, expert)
+    assert client.post(f"{base}/clientsysteem/personen", data=person).status_code == 404
+    assert client.get(f"{base}/clientsysteem/personen/{first_id}").status_code == 404
+    assert client.post(f"{base}/clientsysteem/personen/{first_id}", data=edit).status_code == 404
+    assert client.post(f"{base}/clientsysteem/relaties", data=relation).status_code == 404
+    assert client.post(f"{base}/participatie", data=participation).status_code == 404
+    assert stored() == before
+
+    people_page = client.get(f"{base}/clientsysteem/").get_data(as_text=True)
+    assert "Anna Eerste" in people_page and 'id="niet-uw-clientsysteem"' in people_page
+    assert f'action="{base}/clientsysteem/personen"' not in people_page and "Wijzigen" not in people_page
+    assert "cliëntsysteem, participatie van het gezin" in people_page and "Carla Regisseur" in people_page
+    participation_page = client.get(f"{base}/participatie").get_data(as_text=True)
+    assert 'id="niet-uw-participatie"' in participation_page and 'id="kop-participatie"' not in participation_page
+    assert "Uitleg gegeven." not in participation_page  # nothing was recorded by the refused POST
+    # The expert's own contributions stay open to them.
+    assert client.post(f"{base}/journaal", data={}).status_code == 422  # reached, form refused
+
+    own = app.test_client()
+    make.login(own, coordinator)
+    page = own.get(f"{base}/clientsysteem/").get_data(as_text=True)
+    assert 'id="niet-uw-clientsysteem"' not in page and f'action="{base}/clientsysteem/personen"' in page
+    assert 'id="kop-participatie"' in own.get(f"{base}/participatie").get_data(as_text=True)
+    assert own.post(f"{base}/clientsysteem/personen", data=person).status_code == 302
+    assert own.post(f"{base}/clientsysteem/relaties", data=relation).status_code == 302
+    assert own.post(f"{base}/participatie", data=participation).status_code == 302
+    assert stored() == (before[0] + 1, before[1] + 1, before[2] + 1, "Anna Eerste")

@@ -198,3 +198,94 @@ def test_more_than_a_page_of_hits_asks_to_refine(app: Flask, world: World) -> No
         assert len(outcome.hits) == MAX_HITS and outcome.more
         references = [hit.case.reference for hit in outcome.hits]
         assert references == sorted(references)
+
+
+MATCH_VALUES = ["Anna D'Souza", "ANNA D`SOUZA", "Anne-Marie de Vries", "Jürgen van der Berg", "Jurgen Vreemd",
+                "Zoë  O’Brien", "Ørjan Ødegård", "Straße", "a\x1cb", "tab\tbed", "", "d'-souza", "Ĳsselmeer"]
+MATCH_QUERIES = ["anna", "dsouza", "d'souza", "anne marie", "anne-marie", "jurgen", "jürgen van", "zoe obrien",
+                 "ørjan", "strasse", "a b", "ab", "tab bed", "souza", "ijssel", "x"]
+
+
+@pytest.mark.parametrize("text", MATCH_QUERIES)
+def test_byte_matcher_agrees_with_normalising_every_name(text: str) -> None:
+    """The fast path on ASCII bytes decides exactly as normalising the decoded name does."""
+    from mda.search.queries import NameMatcher, _matches
+    words = parse(text).words
+    matcher = NameMatcher(words)
+    for value in MATCH_VALUES:
+        assert matcher(value.encode()) == _matches(words, value), (text, value)
+    assert not matcher(None)
+
+
+def test_uuid_read_as_text_decrypts_as_the_orm_does(app: Flask, world: World) -> None:
+    """On SQLite (32 hex digits) and PostgreSQL (dashed) alike; a wrong uuid fails authentication."""
+    from mda.people.models import Person
+    from mda.security.crypto import DecryptionError
+    from mda.security.fields import row_uuid_text, stored_decryptor
+    with app.app_context():
+        rows = db.session.execute(select(Person.id, row_uuid_text(Person.uuid), Person.name_ciphertext)).all()
+        assert rows
+        as_text, as_bytes = stored_decryptor(Person, "name"), stored_decryptor(Person, "name", raw=True)
+        for person_id, row_uuid, token in rows:
+            name = db.session.get(Person, person_id).name
+            assert as_text(token, row_uuid) == name and as_bytes(token, row_uuid) == name.encode()
+        with pytest.raises(DecryptionError):
+            as_text(rows[0][2], rows[1][1])
+
+
+def _count_statements_and_decryptions(app: Flask, user_id: int, text: str, monkeypatch) -> tuple[int, int]:  # noqa: ANN001
+    from sqlalchemy import event
+
+    from mda.security.crypto import FieldCipher
+    decrypted = []
+    original = FieldCipher.decrypt_bytes
+    monkeypatch.setattr(FieldCipher, "decrypt_bytes",
+                        lambda self, token, context: decrypted.append(context) or original(self, token, context))
+    statements = []
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            search(user, text)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements), len(decrypted)
+
+
+def test_exact_searches_decrypt_no_name_outside_their_hit(app: Flask, world: World, monkeypatch) -> None:  # noqa: ANN001
+    lead = world.users["team_lead"].id
+    assert _count_statements_and_decryptions(app, lead, world.own_reference, monkeypatch)[1] == 0
+    assert _count_statements_and_decryptions(app, lead, "MDA-2026-9999", monkeypatch)[1] == 0
+    # A BSN decrypts only the name of the person it finds (to show it).
+    assert _count_statements_and_decryptions(app, lead, make.BSN_A, monkeypatch)[1] == 1
+
+
+def test_name_search_reads_in_a_fixed_number_of_statements(app: Flask, world: World, monkeypatch) -> None:  # noqa: ANN001
+    """No query per row or per hit: more cases and persons, the same number of statements."""
+    lead = world.users["team_lead"].id
+    before, decrypted_before = _count_statements_and_decryptions(app, lead, "vreemd", monkeypatch)
+    with app.app_context():
+        coordinator = db.session.get(User, world.users["coordinator"].id)
+        for number in range(6):
+            case = make.case(coordinator)
+            case.family_label = f"Gezin Vreemd {number}"
+            add_person(case, role=PersonRole.CHILD, by=coordinator, name=f"Kind Vreemd {number}")
+        db.session.commit()
+    after, decrypted_after = _count_statements_and_decryptions(app, lead, "vreemd", monkeypatch)
+    assert after == before
+    assert decrypted_after == decrypted_before + 12  # each new name and label decrypted once
+
+
+def test_hits_are_checked_with_the_same_answers_as_may(app: Flask, world: World) -> None:
+    """The search checks its hits with ``may_each`` (one query): the answers of ``may`` per case,
+    for every role, permission, running, ended and absent membership."""
+    from mda.cases.models import Case
+    from mda.security.policy import CASE_PERMISSIONS, Permission, may, may_each
+    with app.app_context():
+        cases = [db.session.get(Case, world.own_id), db.session.get(Case, world.foreign_id)]
+        for user_id in [user.id for user in world.users.values()] + [None]:
+            user = db.session.get(User, user_id) if user_id else None
+            for permission in [*CASE_PERMISSIONS, Permission.SEARCH]:
+                assert may_each(user, permission, cases) == [may(user, permission, case) for case in cases]
+                assert may_each(user, permission, []) == []

@@ -45,7 +45,8 @@ def regie_note(case: "Case") -> str | None:  # noqa: F821
     if account is None or may(account, Permission.CASE_DIRECT, case):
         return None
     coordinator = coordinator_of(case.id)
-    regie = ("De casusregie (fase, AVE-niveau, veiligheidsplan, afsluiten en heropenen, huisverboden) ligt bij "
+    regie = ("De casusregie (fase, AVE-niveau, veiligheidsplan, cliëntsysteem, participatie van het gezin, "
+             "afsluiten en heropenen, huisverboden) ligt bij "
              f"de coördinator{': ' + coordinator.display_name if coordinator else ''}.")
     if may(account, Permission.CASE_EDIT, case):
         return ("U bent gedetacheerd expert in deze casus: u legt journaalberichten, taken en taxaties vast en "

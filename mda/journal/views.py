@@ -164,7 +164,7 @@ def finish_task(target: Case, case_id: int, task_id: int) -> Response | tuple[st
 @requires(Permission.CASE_VIEW, load=load_case)
 def participation(target: Case, case_id: int) -> Response | tuple[str, int]:
     account = current_account()
-    may_edit = may(account, Permission.CASE_EDIT, target)
+    may_edit = may(account, Permission.CASE_DIRECT, target)  # the family's participation is casusregie
     form = ParticipationForm() if may_edit else ParticipationForm(formdata=None)
     status = 200
     if form.is_submitted():

@@ -1,4 +1,7 @@
-"""The client system of a case: persons, their roles and relations. Every view is audited."""
+"""The client system of a case: persons, their roles and relations. Every view is audited.
+
+Who is in the client system is casusregie (``CASE_DIRECT``): the coordinator records it;
+seconded experts see it."""
 from __future__ import annotations
 
 from flask import Blueprint, abort
@@ -52,7 +55,7 @@ def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     if "relation_form" not in forms:
         forms["relation_form"] = _relation_form(persons, blank=True)
     return render_case("people/index.html", case, "people.index", persons=persons, relations=relations,
-                       may_edit=may(current_account(), Permission.CASE_EDIT, case), **forms), status
+                       may_edit=may(current_account(), Permission.CASE_DIRECT, case), **forms), status
 
 
 @blueprint.route("/")
@@ -62,7 +65,7 @@ def index(target: Case, case_id: int) -> tuple[str, int]:
 
 
 @blueprint.route("/personen", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def create(target: Case, case_id: int) -> Response | tuple[str, int]:
     form = PersonFields()
 
@@ -81,7 +84,7 @@ def create(target: Case, case_id: int) -> Response | tuple[str, int]:
 
 
 @blueprint.route("/personen/<int:person_id>", methods=["GET", "POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def edit(target: Case, case_id: int, person_id: int) -> Response | tuple[str, int]:
     person = _person_of(target, person_id)
     form = PersonEditForm(obj=person, data={"version": person.version, "role": person.role.value,
@@ -122,7 +125,7 @@ def _shown(value: object) -> str:
 
 
 @blueprint.route("/relaties", methods=["POST"])
-@requires(Permission.CASE_EDIT, load=load_case)
+@requires(Permission.CASE_DIRECT, load=load_case)
 def create_relation(target: Case, case_id: int) -> Response | tuple[str, int]:
     persons = persons_of(target)
     form = _relation_form(persons)

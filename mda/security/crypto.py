@@ -54,6 +54,7 @@ class FieldCipher:
         return _HEADER.pack(TOKEN_VERSION, self.current_key_id) + nonce + sealed
 
     def decrypt_bytes(self, token: bytes, context: bytes) -> bytes:
+        """The plaintext, undecoded: attachment chunks, and a search that matches many values as bytes."""
         version, key_id = self._read_header(token)
         aead = self._aeads.get(key_id)
         if aead is None:

@@ -31,7 +31,8 @@ class Permission(str, enum.Enum):
     CASELOAD_ALL = "caseload:all"            # the whole caseload (team lead)
     CASE_VIEW = "case:view"                  # a case file and its personal data
     CASE_EDIT = "case:edit"                  # journal, tasks, assessments: every member of the case
-    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod
+    CASE_DIRECT = "case:direct"              # casusregie: phase, AVE, close/reopen, safety plan, label, huisverbod,
+    #                                          the client system (persons, relations) and the family's participation
     CASE_MANAGE_TEAM = "case:manage-team"    # coordinator and experts of a case
     REFERRAL_CREATE = "referral:create"
     REFERRAL_EDIT = "referral:edit"          # a draft of one's own organisation
@@ -103,13 +104,37 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
         return False
     if user.has_role(Role.TEAM_LEAD) and permission in (P.CASE_VIEW, P.CASE_MANAGE_TEAM):
         return True
-    membership = running_membership(user, case)
+    return _membership_grants(user, permission, running_membership(user, case))
+
+
+def may_each(user: User | None, permission: Permission, cases: list[Case]) -> list[bool]:
+    """``may(user, permission, case)`` for each of many cases (the hits of a search), the same rules
+    with one query for the user's running memberships instead of one per case."""
+    if not cases:
+        return []
+    if user is None or not role_grants(user, permission) or permission not in CASE_PERMISSIONS:
+        return [False] * len(cases)
+    if user.has_role(Role.TEAM_LEAD) and permission in (P.CASE_VIEW, P.CASE_MANAGE_TEAM):
+        return [True] * len(cases)
+    day = today()
+    first: dict[int, TeamMembership] = {}
+    for membership in db.session.scalars(select(TeamMembership).where(
+            TeamMembership.case_id.in_([case.id for case in cases]), TeamMembership.user_id == user.id,
+            TeamMembership.started_on <= day,
+            (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
+            .order_by(TeamMembership.team_role)):  # as running_membership: the coordinator's first
+        first.setdefault(membership.case_id, membership)
+    return [_membership_grants(user, permission, first.get(case.id)) for case in cases]
+
+
+def _membership_grants(user: User, permission: Permission, membership: TeamMembership | None) -> bool:
     if membership is None:
         return False
     if membership.team_role == TeamRole.COORDINATOR:
         return user.has_role(Role.COORDINATOR)
     # Casusregie stays with the coordinator: a seconded expert adds journal entries, tasks and
-    # assessments in their field and sees the rest.
+    # assessments in their field and sees the rest (never CASE_DIRECT: not the persons of the client
+    # system nor the family's participation either).
     return user.has_role(Role.EXPERT) and permission in (P.CASE_VIEW, P.CASE_EDIT)
 
 
