@@ -234,3 +234,27 @@ def _sample(output: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 total += sample.value
     return total
+
+
+def test_metrics_report_the_outbox_backlog_and_failures_as_bare_numbers(monitored: Flask) -> None:
+    from mda.notifications.models import OutboxMessage, OutboxStatus
+    with monitored.app_context():
+        assert _sample(scrape(monitored), "mda_outbox_backlog") == 0
+        assert _sample(scrape(monitored), "mda_outbox_failed") == 0
+        recipient = make.user(Role.COORDINATOR)
+        statuses = [OutboxStatus.PENDING] * 3 + [OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.SENT,
+                                                  OutboxStatus.FAILED, OutboxStatus.NO_ADDRESS]
+        for n, status in enumerate(statuses):
+            db.session.add(OutboxMessage(recipient_id=recipient.id, subject=f"Melding {NAME}", body=f"Over {NAME}",
+                                         message_id=f"<outbox-metric-{n}@mda.test>", status=status))
+        db.session.commit()
+        recipient_id = recipient.id
+    output = scrape(monitored)
+    assert _sample(output, "mda_outbox_backlog") == 4     # waiting and being sent; not the sent ones
+    assert _sample(output, "mda_outbox_failed") == 2      # given up on and without an address
+    families = {family.name: family for family in text_string_to_metric_families(output)}
+    for name in ("mda_outbox_backlog", "mda_outbox_failed"):
+        assert families[name].type == "gauge"
+        assert [sample.labels for sample in families[name].samples] == [{}]  # no ids, no labels at all
+    assert NAME not in output and "outbox-metric" not in output and "mda.test" not in output
+    assert f'"{recipient_id}"' not in output
