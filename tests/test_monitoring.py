@@ -105,11 +105,16 @@ def test_metrics_allow_list_uses_the_client_address_behind_trusted_proxies(
         migrated: str, keys: dict[str, Any], instance_dir: Path) -> None:
     forwarded = {"X-Forwarded-For": "10.20.9.9"}
     untrusting = build_app(migrated, keys, instance_dir, METRICS_ALLOW="10.20.0.0/16")
-    # Without trusted proxies the header is anyone's to send, so it is ignored.
-    assert untrusting.test_client().get("/metrics", headers=forwarded).status_code == 403
     behind_proxy = build_app(migrated, keys, instance_dir, METRICS_ALLOW="10.20.0.0/16", TRUSTED_PROXIES=1)
-    assert behind_proxy.test_client().get("/metrics", headers=forwarded).status_code == 200
-    assert behind_proxy.test_client().get("/metrics", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 403
+    try:
+        # Without trusted proxies the header is anyone's to send, so it is ignored.
+        assert untrusting.test_client().get("/metrics", headers=forwarded).status_code == 403
+        assert behind_proxy.test_client().get("/metrics", headers=forwarded).status_code == 200
+        assert behind_proxy.test_client().get("/metrics", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 403
+    finally:  # a scrape reads the outbox gauges: close the connections it opened
+        for built in (untrusting, behind_proxy):
+            with built.app_context():
+                db.dispose()
 
 
 @pytest.mark.parametrize("config, message", [
