@@ -369,6 +369,87 @@ def test_a_late_extension_may_not_overlap_a_new_order_and_a_withdrawn_order_stay
     assert "ingetrokken" in refused.value.message
 
 
+def test_a_withdrawal_recorded_after_the_end_counts_from_when_the_mayor_withdrew(ctx: Flask, clock: Clock) -> None:
+    """Issue 13 item 10's defect for withdrawals: the mayor withdrew the order on 10-05, before its
+    end on 14-05; the coordinator records it on 16-05, after the clock had marked it as ended."""
+    clock(local(2026, 5, 4, 12, 0))
+    family = Family()
+    ban = family.impose(IMPOSED_4_MAY)
+    db.session.commit()
+    clock(local(2026, 5, 16, 9, 0))
+    assert operations.expire_due_orders() == [ban.id]
+    db.session.commit()
+    db.session.refresh(ban)
+    assert ban.status == HouseBanStatus.EXPIRED and ban.ended_at == local(2026, 5, 14, 10, 0)
+    with pytest.raises(InvalidTransition) as refused:  # at or after the end there is nothing to withdraw
+        operations.withdraw(ban, decided_by=ImposedBy.MAYOR, withdrawn_at=local(2026, 5, 14, 10, 0),
+                            by=family.coordinator)
+    assert refused.value.field == "withdrawn_at" and "14-05-2026 10:00" in refused.value.message
+    with pytest.raises(InvalidTransition):
+        operations.withdraw(ban, decided_by=ImposedBy.MANDATED_OFFICER, withdrawn_at=local(2026, 5, 10, 15, 0),
+                            by=family.coordinator)
+    db.session.rollback()
+    db.session.refresh(ban)
+    assert ban.status == HouseBanStatus.EXPIRED
+
+    operations.withdraw(ban, decided_by=ImposedBy.MAYOR, withdrawn_at=local(2026, 5, 10, 15, 0),
+                        by=family.coordinator, note="Gevaar geweken", expected_version=ban.version)
+    db.session.commit()
+    assert ban.status == HouseBanStatus.WITHDRAWN and ban.ended_at == local(2026, 5, 10, 15, 0)
+    # It ran until the withdrawal: a breach just before it is one, a breach after it is not (below).
+    operations.record_breach(ban, occurred_at=local(2026, 5, 10, 14, 0), reported_to_police=True, notes=None,
+                             by=family.coordinator)
+    kinds = [event.kind for event in sorted(ban.events, key=lambda e: e.id)]
+    assert kinds == [HouseBanEventKind.IMPOSED, HouseBanEventKind.EXPIRED, HouseBanEventKind.EXPIRY_RETRACTED,
+                     HouseBanEventKind.WITHDRAWN, HouseBanEventKind.BREACH]
+    items = timeline(ban, local(2026, 5, 16, 9, 0))
+    [withdrawn] = [item for item in items if item.label == HouseBanEventKind.WITHDRAWN.label]
+    assert withdrawn.when == "10-05-2026 15:00" and "Achteraf vastgelegd: ingetrokken" in withdrawn.note
+    [expired] = [item for item in items if item.label == HouseBanEventKind.EXPIRED.label]
+    assert "Herzien: het huisverbod was vóór dit einde ingetrokken" in expired.note
+    details = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.object_type == "house_ban",
+                                                                 AuditEvent.user_id == family.coordinator.id)).all()
+    assert "expiry_retracted" in details and "withdrawn" in details
+    # Ended now: no breach after the withdrawal, no second withdrawal, no extension, no second expiry.
+    with pytest.raises(InvalidInput):
+        operations.record_breach(ban, occurred_at=local(2026, 5, 12, 8, 0), reported_to_police=False, notes=None,
+                                 by=family.coordinator)
+    with pytest.raises(InvalidTransition):
+        operations.withdraw(ban, decided_by=ImposedBy.MAYOR, withdrawn_at=local(2026, 5, 9, 15, 0),
+                            by=family.coordinator)
+    with pytest.raises(InvalidTransition):
+        operations.extend(ban, new_end=local(2026, 5, 20, 10, 0), decided_by=ImposedBy.MAYOR,
+                          decided_at=local(2026, 5, 9, 16, 0), by=family.coordinator)
+    assert operations.expire_due_orders() == []
+
+
+def test_a_withdrawal_may_not_precede_a_recorded_breach_or_the_extension(ctx: Flask, clock: Clock) -> None:
+    clock(local(2026, 5, 4, 12, 0))
+    family = Family()
+    ban = family.impose(IMPOSED_4_MAY)
+    clock(local(2026, 5, 12, 9, 0))
+    operations.extend(ban, new_end=local(2026, 5, 25, 10, 0), decided_by=ImposedBy.MAYOR,
+                      decided_at=local(2026, 5, 11, 16, 0), by=family.coordinator)
+    operations.record_breach(ban, occurred_at=local(2026, 5, 11, 21, 0), reported_to_police=True, notes=None,
+                             by=family.coordinator)
+    db.session.commit()
+    for moment, says in ((local(2026, 5, 11, 12, 0), "verlengd"), (local(2026, 5, 11, 18, 0), "11-05-2026 21:00")):
+        with pytest.raises(InvalidTransition) as refused:
+            operations.withdraw(ban, decided_by=ImposedBy.MAYOR, withdrawn_at=moment, by=family.coordinator)
+        assert refused.value.field == "withdrawn_at" and says in refused.value.message
+        db.session.rollback()
+    db.session.refresh(ban)
+    assert ban.status == HouseBanStatus.EXTENDED and ban.ended_at is None
+    # Later than both, recorded after the extended end: it ended at the withdrawal.
+    clock(local(2026, 5, 26, 9, 0))
+    assert operations.expire_due_orders() == [ban.id]
+    db.session.commit()
+    db.session.refresh(ban)
+    operations.withdraw(ban, decided_by=ImposedBy.MAYOR, withdrawn_at=local(2026, 5, 20, 11, 0), by=family.coordinator)
+    db.session.commit()
+    assert ban.status == HouseBanStatus.WITHDRAWN and ban.ended_at == local(2026, 5, 20, 11, 0)
+
+
 def test_extension_by_a_mandated_officer_is_refused(ctx: Flask, now: datetime) -> None:
     family = Family()
     ban = family.impose(now - timedelta(days=1), imposed_by=ImposedBy.MANDATED_OFFICER)

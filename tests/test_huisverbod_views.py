@@ -274,6 +274,33 @@ def test_issue_13_timely_extension_recorded_on_15_may_then_a_breach_on_14_may(ap
     assert "loopt tot <strong>01-06-2026 10:00</strong>" in body
 
 
+def test_a_withdrawal_recorded_after_the_end_is_offered_and_accepted(app: Flask, setting: Setting,
+                                                                     clock: Clock) -> None:
+    """The mayor withdrew the order on 10-05; the coordinator records it on 16-05, when the page
+    had already marked the order as ended (14-05 10:00)."""
+    clock(local(2026, 5, 4, 11, 0))
+    ban_id = _impose_directly(app, setting, local(2026, 5, 4, 10, 0))
+    clock(local(2026, 5, 16, 9, 0))
+    client = _login(app, setting.coordinator_id)
+    page = client.get(f"/casussen/{setting.case_id}/huisverboden").get_data(as_text=True)  # marks it ended
+    assert f'name="hv{ban_id}-intrekken-withdrawn_at"' in page  # the form is still offered
+    assert _bans(app)[0].status == HouseBanStatus.EXPIRED
+    response = client.post(_event_url(setting, ban_id, "intrekken"), data=_prefixed(
+        ban_id, "intrekken", version=_version(app, ban_id), decided_by="mayor", withdrawn_at="2026-05-14T10:30",
+        note=""))
+    assert response.status_code == 200 and "al afgelopen (14-05-2026 10:00)" in response.get_data(as_text=True)
+    assert _bans(app)[0].status == HouseBanStatus.EXPIRED
+    response = client.post(_event_url(setting, ban_id, "intrekken"), data=_prefixed(
+        ban_id, "intrekken", version=_version(app, ban_id), decided_by="mayor", withdrawn_at="2026-05-10T15:00",
+        note=""))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [ban] = _bans(app)
+    assert ban.status == HouseBanStatus.WITHDRAWN and ban.ended_at == local(2026, 5, 10, 15, 0)
+    body = client.get(f"/casussen/{setting.case_id}/huisverboden").get_data(as_text=True)
+    assert "Achteraf vastgelegd: ingetrokken" in body and "Afloop herzien" in body
+    assert f'name="hv{ban_id}-intrekken-withdrawn_at"' not in body  # withdrawn: nothing more to withdraw
+
+
 def test_a_stale_form_is_refused_and_shows_both_versions(app: Flask, setting: Setting) -> None:
     ban_id = _impose_directly(app, setting, NOW - timedelta(days=1))
     seen = _version(app, ban_id)

@@ -105,11 +105,16 @@ def test_metrics_allow_list_uses_the_client_address_behind_trusted_proxies(
         migrated: str, keys: dict[str, Any], instance_dir: Path) -> None:
     forwarded = {"X-Forwarded-For": "10.20.9.9"}
     untrusting = build_app(migrated, keys, instance_dir, METRICS_ALLOW="10.20.0.0/16")
-    # Without trusted proxies the header is anyone's to send, so it is ignored.
-    assert untrusting.test_client().get("/metrics", headers=forwarded).status_code == 403
     behind_proxy = build_app(migrated, keys, instance_dir, METRICS_ALLOW="10.20.0.0/16", TRUSTED_PROXIES=1)
-    assert behind_proxy.test_client().get("/metrics", headers=forwarded).status_code == 200
-    assert behind_proxy.test_client().get("/metrics", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 403
+    try:
+        # Without trusted proxies the header is anyone's to send, so it is ignored.
+        assert untrusting.test_client().get("/metrics", headers=forwarded).status_code == 403
+        assert behind_proxy.test_client().get("/metrics", headers=forwarded).status_code == 200
+        assert behind_proxy.test_client().get("/metrics", headers={"X-Forwarded-For": "192.0.2.1"}).status_code == 403
+    finally:  # a scrape reads the outbox gauges: close the connections it opened
+        for built in (untrusting, behind_proxy):
+            with built.app_context():
+                db.dispose()
 
 
 @pytest.mark.parametrize("config, message", [
@@ -234,3 +239,27 @@ def _sample(output: str, name: str, **labels: str) -> float:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 total += sample.value
     return total
+
+
+def test_metrics_report_the_outbox_backlog_and_failures_as_bare_numbers(monitored: Flask) -> None:
+    from mda.notifications.models import OutboxMessage, OutboxStatus
+    with monitored.app_context():
+        assert _sample(scrape(monitored), "mda_outbox_backlog") == 0
+        assert _sample(scrape(monitored), "mda_outbox_failed") == 0
+        recipient = make.user(Role.COORDINATOR)
+        statuses = [OutboxStatus.PENDING] * 3 + [OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.SENT,
+                                                  OutboxStatus.FAILED, OutboxStatus.NO_ADDRESS]
+        for n, status in enumerate(statuses):
+            db.session.add(OutboxMessage(recipient_id=recipient.id, subject=f"Melding {NAME}", body=f"Over {NAME}",
+                                         message_id=f"<outbox-metric-{n}@mda.test>", status=status))
+        db.session.commit()
+        recipient_id = recipient.id
+    output = scrape(monitored)
+    assert _sample(output, "mda_outbox_backlog") == 4     # waiting and being sent; not the sent ones
+    assert _sample(output, "mda_outbox_failed") == 2      # given up on and without an address
+    families = {family.name: family for family in text_string_to_metric_families(output)}
+    for name in ("mda_outbox_backlog", "mda_outbox_failed"):
+        assert families[name].type == "gauge"
+        assert [sample.labels for sample in families[name].samples] == [{}]  # no ids, no labels at all
+    assert NAME not in output and "outbox-metric" not in output and "mda.test" not in output
+    assert f'"{recipient_id}"' not in output

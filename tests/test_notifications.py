@@ -292,3 +292,49 @@ def test_notifications_and_outbox_hold_no_personal_data(office: Office) -> None:
     assert rows
     for text in rows:
         assert marker not in text and make.BSN_C not in text and "Dana" not in text
+
+
+def test_access_request_near_its_legal_deadline_reaches_the_privacy_officer(office: Office, clock: Clock) -> None:
+    from mda.lifecycle import access_requests
+    person = add_person(office.case, role=PersonRole.CHILD, by=office.coordinator, name="Kim Inzagetest")
+    received = today() - timedelta(days=10)
+    request = access_requests.register(person, received_on=received, by=office.privacy)
+    done = access_requests.register(person, received_on=received, by=office.privacy)
+    access_requests.complete(done, by=office.privacy)
+    run_scans()
+    assert not notified(Kind.ACCESS_REQUEST_DEADLINE)
+
+    def noon(day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time()).replace(hour=12, tzinfo=timezone.utc)
+
+    first_deadline = request.deadline
+    assert first_deadline == access_requests.add_months(received, 1)
+    clock(noon(first_deadline - timedelta(days=8)))
+    run_scans()
+    assert not notified(Kind.ACCESS_REQUEST_DEADLINE)
+    clock(noon(first_deadline - timedelta(days=3)))
+    run_scans()
+    run_scans()
+    [(recipient, note)] = notified(Kind.ACCESS_REQUEST_DEADLINE).items()
+    assert recipient == office.privacy.id and note.case_id is None and note.case_reference is None
+    assert note.subject_id == request.id and note.link == f"/privacy/inzageverzoeken/{request.id}"
+    assert note.detail == f"uiterlijk {first_deadline:%d-%m-%Y}" and "Kim" not in (note.detail or "")
+    # Extended: the new deadline is a new due moment, notified once when it comes near.
+    access_requests.extend(request, reason="Veel stukken bij meerdere partners", by=office.privacy)
+    run_scans()
+    assert len(notified_all(Kind.ACCESS_REQUEST_DEADLINE)) == 1
+    clock(noon(request.deadline - timedelta(days=2)))
+    run_scans()
+    run_scans()
+    notes = notified_all(Kind.ACCESS_REQUEST_DEADLINE)
+    assert sorted(n.due_key for n in notes) == sorted([first_deadline.isoformat(), request.deadline.isoformat()])
+    assert {n.recipient_id for n in notes} == {office.privacy.id}
+    # Completed: no more notifications, even past the deadline.
+    access_requests.complete(request, by=office.privacy)
+    clock(noon(request.deadline + timedelta(days=5)))
+    run_scans()
+    assert len(notified_all(Kind.ACCESS_REQUEST_DEADLINE)) == 2
+
+
+def notified_all(kind: Kind) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(Notification.kind == kind)))

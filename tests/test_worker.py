@@ -214,3 +214,43 @@ def test_the_nightly_backup_is_written_once_and_old_ones_are_removed(
         with app.app_context():
             empty_database()
             db.dispose()
+
+
+def test_the_worker_writes_an_audit_checkpoint_every_five_minutes(
+        migrated: str, keys: dict[str, Any], instance_dir: Path, tmp_path: Path) -> None:
+    from mda.audit.checkpoints import checkpoint_file, newest_checkpoint
+    from mda.audit.models import AuditAction
+    from mda.audit.trail import record, verify
+    folder = tmp_path / "checkpoints"
+    app = build_app(migrated, keys, instance_dir, AUDIT_CHECKPOINT_DIR=str(folder))
+    try:
+        assert "audit_checkpoint" in {j.name for j in Worker(app).jobs}  # always on, no cron line needed
+        worker = Worker(app, jobs=(job("audit_checkpoint"),), worker_id="w")
+        with app.app_context():
+            user = make.user(Role.COORDINATOR)
+            for n in range(3):
+                record(AuditAction.READ, by=user, case_id=n, object_type="case", object_id=n)
+            db.session.commit()
+        start = utcnow()
+        assert worker.run_once(now=start)["audit_checkpoint"].startswith("controlepunt: ")
+        first = newest_checkpoint(checkpoint_file(folder))
+        assert first is not None and first.records >= 3
+        with app.app_context():
+            newest_id = record(AuditAction.READ, by=user, case_id=9, object_type="case", object_id=9).id
+            db.session.commit()
+        # Not again within five minutes, not even from another worker.
+        assert worker.run_once(now=start + timedelta(minutes=4)) == {}
+        assert Worker(app, jobs=(job("audit_checkpoint"),), worker_id="w2").run_once(
+            now=start + timedelta(minutes=4, seconds=59)) == {}
+        assert len(checkpoint_file(folder).read_text().splitlines()) == 1
+        assert "audit_checkpoint" in worker.run_once(now=start + timedelta(minutes=5))
+        second = newest_checkpoint(checkpoint_file(folder))
+        assert second is not None and second.last_id == newest_id and second.records == first.records + 1
+        with app.app_context():
+            assert second.signature_valid(app.extensions["mda.settings"].audit_key)
+            report = verify(db.session, checkpoint=second)
+            assert report.intact
+    finally:
+        with app.app_context():
+            empty_database()
+            db.dispose()

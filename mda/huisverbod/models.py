@@ -188,7 +188,7 @@ class HouseBanEventKind(LabelledEnum):
     CASEMANAGEMENT_ENDED = ("casemanagement_ended", "Casemanagement beëindigd")
     # An order the clock had marked as ended, reopened because a timely extension (decided before
     # the end) was recorded afterwards. The earlier EXPIRED event stays: it is what was recorded.
-    EXPIRY_RETRACTED = ("expiry_retracted", "Afloop herzien: tijdige verlenging achteraf vastgelegd")
+    EXPIRY_RETRACTED = ("expiry_retracted", "Afloop herzien: tijdig besluit achteraf vastgelegd")
 
 
 class HouseBanEvent(RowKeyMixin, Base):

@@ -312,13 +312,42 @@ def decline_extension(ban: HouseBan, *, decided_at: datetime, by: User, note: st
 
 def withdraw(ban: HouseBan, *, decided_by: ImposedBy, withdrawn_at: datetime, by: User, note: str | None = None,
              expected_version: int | str | None = None) -> HouseBanEvent:
+    """The mayor withdraws the order (art. 7): it ends at that moment.
+
+    As with an extension, what counts is when the mayor withdrew it, not when the coordinator
+    records it: a withdrawal before the end can be recorded after it. An order the clock had
+    already marked as ended is then corrected: it ended at the withdrawal, the ``expired`` event
+    stays in its history and an ``expiry_retracted`` event says why it no longer holds.
+    """
     check_version(ban, expected_version)
     if decided_by != ImposedBy.MAYOR:
         raise InvalidTransition(ONLY_MAYOR_WITHDRAWS, field="decided_by")
-    _must_be_running(ban, "intrekken", field="withdrawn_at")
+    if ban.status not in EXTENDABLE_STATUSES:
+        raise InvalidTransition(f"Dit huisverbod loopt niet meer ({ban.status.label.lower()}); intrekken kan "
+                                "niet meer.", field="withdrawn_at")
     _moment_between(ban, withdrawn_at, "withdrawn_at", "intrekken")
+    if withdrawn_at >= ban.ends_at:
+        raise InvalidTransition(f"Het huisverbod was op dat moment al afgelopen ({format_local(ban.ends_at)}); "
+                                "intrekken kan alleen vóór het einde.", field="withdrawn_at")
+    if ban.extension_decided_at is not None and ban.status == HouseBanStatus.EXTENDED \
+            and withdrawn_at < ban.extension_decided_at:
+        raise InvalidTransition(f"Het huisverbod is op {format_local(ban.extension_decided_at)} verlengd; een "
+                                "intrekking kan niet vóór dat besluit liggen.", field="withdrawn_at")
+    later_breach = next((breach for breach in sorted(ban.breaches, key=lambda b: b.occurred_at)
+                         if breach.occurred_at >= withdrawn_at), None)
+    if later_breach is not None:
+        raise InvalidTransition(f"Op {format_local(later_breach.occurred_at)} is een overtreding van dit huisverbod "
+                                "vastgelegd; een intrekking vóór dat moment spreekt die tegen. Controleer het "
+                                "tijdstip of overleg met de teamleider.", field="withdrawn_at")
+    now = utcnow()
+    reopened = ban.status == HouseBanStatus.EXPIRED
+    ended_before = ban.ended_at or ban.ends_at
     ban.status = HouseBanStatus.WITHDRAWN
     ban.ended_at = withdrawn_at
+    if reopened:
+        _event(ban, HouseBanEventKind.EXPIRY_RETRACTED, by=by, occurred_at=now,
+               note=f"De intrekking van {format_local(withdrawn_at)} viel vóór het einde van "
+                    f"{format_local(ended_before)}; het huisverbod eindigde bij de intrekking.")
     event = _event(ban, HouseBanEventKind.WITHDRAWN, by=by, occurred_at=withdrawn_at, decided_by=decided_by,
                    note=note)
     notifications.house_ban_ended(ban)

@@ -180,16 +180,26 @@ def _deadline(moment: datetime, label: str, now: datetime, *, active: bool, met_
                         when=when or format_local(moment), note=note)
 
 
-def _retracted_expiries(ban: HouseBan) -> set[int]:
-    """Ids of ``expired`` events that a later ``expiry_retracted`` event took back."""
-    retracted: set[int] = set()
+_RETRACTED_BY = {HouseBanEventKind.EXTENDED: "Herzien: het huisverbod was vóór dit einde verlengd (later vastgelegd)",
+                 HouseBanEventKind.WITHDRAWN: "Herzien: het huisverbod was vóór dit einde ingetrokken (later "
+                                              "vastgelegd)"}
+
+
+def _retracted_expiries(ban: HouseBan) -> dict[int, str]:
+    """Ids of ``expired`` events that a later ``expiry_retracted`` event took back, each with why:
+    the decision recorded with the retraction (an extension or a withdrawal)."""
+    retracted: dict[int, str] = {}
     pending: list[int] = []
+    taken_back: list[int] = []
     for event in sorted(ban.events, key=lambda e: e.id or 0):
         if event.kind == HouseBanEventKind.EXPIRED:
             pending.append(event.id)
         elif event.kind == HouseBanEventKind.EXPIRY_RETRACTED:
-            retracted.update(pending)
-            pending = []
+            taken_back, pending = taken_back + pending, []
+        elif taken_back and event.kind in _RETRACTED_BY:
+            retracted.update(dict.fromkeys(taken_back, _RETRACTED_BY[event.kind]))
+            taken_back = []
+    retracted.update(dict.fromkeys(taken_back, _RETRACTED_BY[HouseBanEventKind.EXTENDED]))
     return retracted
 
 
@@ -209,10 +219,14 @@ def timeline(ban: HouseBan, now: datetime | None = None) -> list[TimelineItem]:
                 and event.recorded_at >= end_in_force:
             late = (f"Achteraf vastgelegd: besloten vóór het toenmalige einde ({format_local(end_in_force)}), "
                     f"vastgelegd op {format_local(event.recorded_at)}")
+        if event.kind == HouseBanEventKind.WITHDRAWN and end_in_force is not None \
+                and event.recorded_at >= end_in_force:
+            late = (f"Achteraf vastgelegd: ingetrokken vóór het toenmalige einde ({format_local(end_in_force)}), "
+                    f"vastgelegd op {format_local(event.recorded_at)}")
         if event.kind in (HouseBanEventKind.IMPOSED, HouseBanEventKind.EXTENDED) and event.new_end is not None:
             end_in_force = event.new_end
         if event.id in retracted:
-            late = "Herzien: het huisverbod was vóór dit einde verlengd (later vastgelegd)"
+            late = retracted[event.id]
         note_parts = [part for part in (event.decided_by and f"Besluit: {event.decided_by.label}",
                                         event.new_end and f"Einde: {format_local(event.new_end)}",
                                         late, event.note) if part]

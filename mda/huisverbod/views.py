@@ -10,6 +10,7 @@ request itself is rolled back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -90,6 +91,15 @@ def _extension_recordable(ban: HouseBan) -> bool:
     return ban.status in operations.EXTENDABLE_STATUSES and ban.ends_at < latest and utcnow() < latest
 
 
+LATE_WITHDRAWAL_WINDOW = timedelta(days=28)
+
+
+def _withdrawal_recordable(ban: HouseBan) -> bool:
+    """A withdrawal is offered while the order runs, and for four weeks after the clock ended it:
+    the mayor's withdrawal before the end may be recorded late."""
+    return _running(ban) or (ban.status == HouseBanStatus.EXPIRED and utcnow() < ban.ends_at + LATE_WITHDRAWAL_WINDOW)
+
+
 EVENT_FORMS: dict[str, EventForm] = {form.name: form for form in [
     EventForm("verlengen", "extend", "Verlengen (burgemeester)", "Verlenging vastleggen", ExtendForm,
               lambda ban, f, by: operations.extend(ban, new_end=f.new_end.data, decided_by=ImposedBy(f.decided_by.data),
@@ -110,8 +120,9 @@ EVENT_FORMS: dict[str, EventForm] = {form.name: form for form in [
               lambda ban, f, by: operations.withdraw(ban, decided_by=ImposedBy(f.decided_by.data),
                                                      withdrawn_at=f.withdrawn_at.data, note=f.note.data, by=by,
                                                      expected_version=f.version.data),
-              _running, "De intrekking is vastgelegd.", "withdrawn_at",
-              lambda ban: {"decided_by": ImposedBy.MAYOR.value, "withdrawn_at": utcnow().replace(second=0, microsecond=0)}),
+              _withdrawal_recordable, "De intrekking is vastgelegd.", "withdrawn_at",
+              lambda ban: {"decided_by": ImposedBy.MAYOR.value,  # after the end: the user fills in when
+                           "withdrawn_at": utcnow().replace(second=0, microsecond=0) if _running(ban) else None}),
     EventForm("schriftelijk", "written_up", "Op schrift gesteld", "Vastleggen", WrittenUpForm,
               lambda ban, f, by: operations.record_written_up(ban, written_up_at=f.written_up_at.data, by=by,
                                                               expected_version=f.version.data),

@@ -49,11 +49,9 @@ def route_group(req: Request) -> str:
 
 
 # --- gauges computed at scrape time ----------------------------------------------------------------
-# EXTENSION POINT (issue 17, `mda worker` and the e-mail outbox): register the backlog with
-#     from mda.monitoring.metrics import scrape_gauge
-#     scrape_gauge("mda_outbox_backlog", "E-mail messages waiting in the outbox.", count_waiting_messages)
-# where count_waiting_messages(session) -> int|float runs one query in the scraping worker's session.
-# Until something registers it, mda_outbox_backlog is simply absent from /metrics.
+# To add one: scrape_gauge(name, documentation, compute) where compute(session) -> int|float runs one
+# query in the scraping worker's session. A number without labels: nothing about people or cases.
+# ``init_app`` registers the e-mail outbox's (issue 17): messages waiting and messages given up on.
 _SCRAPE_GAUGES: dict[str, tuple[str, Callable[[Session], float]]] = {}
 
 
@@ -128,7 +126,16 @@ def _forget_rolled_back_appends(session: Session, previous_transaction: object) 
         session.info.pop(APPENDED_KEY, None)
 
 
+def register_outbox_gauges() -> None:
+    from ..notifications.queries import outbox_backlog, outbox_failed
+    scrape_gauge("mda_outbox_backlog", "E-mail messages waiting in the outbox (to send, being sent or to retry).",
+                 outbox_backlog)
+    scrape_gauge("mda_outbox_failed", "E-mail messages given up on or without an address, waiting for the "
+                 "functional administrator.", outbox_failed)
+
+
 def init_app(app: Flask) -> None:
+    register_outbox_gauges()
     token = app.config.get("METRICS_TOKEN")
     token = str(token) if token not in (None, "") else None
     if token is not None and len(token) < 24:

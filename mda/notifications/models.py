@@ -27,7 +27,7 @@ class Delivery(LabelledEnum):
 class NotificationKind(LabelledEnum):
     """What a notification is about. ``MAIL_PHRASES`` says it without details for e-mail.
 
-    To add a kind (follow-up checks, access requests): add a member here, a phrase and a
+    To add a kind (for example the follow-up checks): add a member here, a phrase and a
     default delivery below, a migration that widens the CHECK constraint of the ``kind``
     columns, and a call to ``operations.notify`` where the event happens (or a scan in
     ``mda.notifications.scans``)."""
@@ -46,6 +46,7 @@ class NotificationKind(LabelledEnum):
     HOUSE_BAN_ENDED = ("house_ban_ended", "Huisverbod beëindigd")
     SAFETY_PLAN_REVIEW_DUE = ("safety_plan_review", "Evaluatie van het veiligheidsplan nadert")
     ERASURE_DEADLINE = ("erasure_deadline", "Privacyverzoek: wettelijke termijn nadert")
+    ACCESS_REQUEST_DEADLINE = ("access_deadline", "Inzageverzoek: wettelijke termijn nadert")
 
 
 # What an e-mail may say: that something is waiting, never what about the family.
@@ -64,6 +65,7 @@ MAIL_PHRASES: dict[NotificationKind, str] = {
     NotificationKind.HOUSE_BAN_ENDED: "er is een termijn afgelopen",
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: "een evaluatie is binnenkort nodig",
     NotificationKind.ERASURE_DEADLINE: "de wettelijke termijn van een privacyverzoek nadert",
+    NotificationKind.ACCESS_REQUEST_DEADLINE: "de wettelijke termijn van een inzageverzoek nadert",
 }
 
 DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
@@ -77,6 +79,7 @@ DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
     NotificationKind.HOUSE_BAN_ENDED: Delivery.IMMEDIATE,
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: Delivery.DIGEST,
     NotificationKind.ERASURE_DEADLINE: Delivery.IMMEDIATE,
+    NotificationKind.ACCESS_REQUEST_DEADLINE: Delivery.IMMEDIATE,
 }
 
 # Always sent at once, whatever the recipient chose: a crisis referral to the team leads and

@@ -3,6 +3,7 @@ for monitoring (``outbox_backlog``, ``outbox_failed``: numbers only, no content)
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..db import db
@@ -24,15 +25,15 @@ def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_PAGE) -> 
                                    .limit(limit)))
 
 
-def outbox_backlog() -> int:
+def outbox_backlog(session: Session | None = None) -> int:
     """E-mails not yet sent (waiting, being sent, or waiting for a retry): for health and metrics."""
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+    return (session or db.session).scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))) or 0
 
 
-def outbox_failed() -> int:
+def outbox_failed(session: Session | None = None) -> int:
     """E-mails given up on (or without an address), waiting for the functional administrator."""
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+    return (session or db.session).scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.NO_ADDRESS]))) or 0
 
 

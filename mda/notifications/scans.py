@@ -5,7 +5,7 @@ once per recipient, kind, object and due moment, so running a scan every few min
 two workers at once, notifies each person once per deadline. A changed deadline (an order
 extended, a task moved) is a new due moment and notifies again.
 
-To add a scan (the 12-month follow-up check, access requests): write a function here that
+To add a scan (for example the 12-month follow-up check): write a function here that
 finds what is due and calls ``notify`` with a due key, and list it in ``SCANS``.
 """
 from __future__ import annotations
@@ -130,8 +130,30 @@ def scan_erasure_requests(now: datetime) -> int:
     return written
 
 
+def scan_access_requests(now: datetime) -> int:
+    """Open access requests (AVG art. 15) whose deadline (one month after receipt, or the extended
+    one) is within the register's warning days or past. An extension is a new deadline, so it
+    notifies again when that one comes near."""
+    from ..lifecycle.access_requests import WARN_DAYS
+    from ..lifecycle.models import AccessRequest, AccessRequestStatus
+    day = today()
+    officers = users_with_role(Role.PRIVACY_OFFICER)
+    written = 0
+    open_requests = db.session.scalars(select(AccessRequest).where(
+        AccessRequest.status == AccessRequestStatus.OPEN,
+        func.coalesce(AccessRequest.extended_until, AccessRequest.due_on) <= day + timedelta(days=WARN_DAYS))).all()
+    for request in open_requests:
+        deadline = request.deadline
+        # Like erasure requests: the notification names the request only, never the person or case.
+        written += len(notify(officers, Kind.ACCESS_REQUEST_DEADLINE,
+                              Subject("access_request", request.id, Permission.AUDIT_VIEW),
+                              link=f"/privacy/inzageverzoeken/{request.id}", detail=f"uiterlijk {deadline:%d-%m-%Y}",
+                              due_key=deadline.isoformat()))
+    return written
+
+
 SCANS: tuple[Callable[[datetime], int], ...] = (scan_tasks, scan_house_bans, scan_safety_plans,
-                                                scan_erasure_requests)
+                                                scan_erasure_requests, scan_access_requests)
 
 
 def run_scans(now: datetime | None = None) -> int:

@@ -99,6 +99,15 @@ def nightly_backup(context: JobContext) -> str:
     return f"back-up {target.name} gemaakt, {removed} oude verwijderd"
 
 
+def audit_checkpoint(context: JobContext) -> str:
+    """Pin the audit trail's tail: a signed checkpoint appended outside the database (issue 13)."""
+    from ..audit.checkpoints import write_checkpoint
+    settings: Settings = current_app.extensions["mda.settings"]
+    checkpoint = write_checkpoint(db.session, settings.audit_checkpoint_dir, settings.audit_key)
+    db.session.rollback()  # only read; end the transaction
+    return f"controlepunt: {checkpoint.records} records tot record {checkpoint.last_id}"
+
+
 def sqlite_optimize(context: JobContext) -> str:
     with db.engine.connect() as connection:
         connection.execute(text("PRAGMA optimize"))
@@ -114,6 +123,7 @@ JOBS: tuple[Job, ...] = (
     Job("send_digests", send_digests, every=timedelta(minutes=5)),
     Job("end_orders", end_orders, every=timedelta(minutes=1)),
     Job("deadline_notifications", deadline_notifications, every=timedelta(minutes=5)),
+    Job("audit_checkpoint", audit_checkpoint, every=timedelta(minutes=5), lease=timedelta(minutes=5)),
     Job("retention_purge", retention_purge, daily_at_hour=2, lease=timedelta(hours=2)),
     Job("nightly_backup", nightly_backup, daily_at_hour=1, lease=timedelta(hours=2),
         enabled=lambda settings: bool(settings.backup_directory)),
