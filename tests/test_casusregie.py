@@ -54,7 +54,7 @@ def test_team_lead_and_coordinator_see_what_is_theirs(app: Flask) -> None:
     own = app.test_client()
     make.login(own, coordinator)
     page = own.get(f"/casussen/{case_id}/fasen").get_data(as_text=True)
-    assert "ligt bij de coördinator" not in page and f'action="/casussen/{case_id}/ave"' in page
+    assert "ligt bij de coördinator" not in page and f'action="/casussen/{case_id}/ave' in page
 
 
 def test_client_system_and_participation_are_the_coordinators(app: Flask) -> None:

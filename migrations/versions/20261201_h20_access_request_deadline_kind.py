@@ -8,7 +8,7 @@ under the naming convention ``ck_<table>_<enum name>``). On SQLite both tables a
 referring to a notification keep their reference).
 
 Revision ID: h20_1
-Revises: h13a_3
+Revises: h16_1
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision = 'h20_1'
-down_revision = 'h13a_3'
+down_revision = 'h16_1'
 branch_labels = None
 depends_on = None
 
