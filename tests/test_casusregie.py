@@ -111,7 +111,7 @@ def test_client_system_and_participation_are_the_coordinators(app: Flask) -> Non
     own = app.test_client()
     make.login(own, coordinator)
     page = own.get(f"{base}/clientsysteem/").get_data(as_text=True)
-    assert 'id="niet-uw-clientsysteem"' not in page and f'action="{base}/clientsysteem/personen"' in page
+    assert 'id="niet-uw-clientsysteem"' not in page and f'action="{base}/clientsysteem/personen' in page
     assert 'id="kop-participatie"' in own.get(f"{base}/participatie").get_data(as_text=True)
     assert own.post(f"{base}/clientsysteem/personen", data=person).status_code == 302
     assert own.post(f"{base}/clientsysteem/relaties", data=relation).status_code == 302
