@@ -46,6 +46,7 @@ class NotificationKind(LabelledEnum):
     HOUSE_BAN_ENDED = ("house_ban_ended", "Huisverbod beëindigd")
     SAFETY_PLAN_REVIEW_DUE = ("safety_plan_review", "Evaluatie van het veiligheidsplan nadert")
     ERASURE_DEADLINE = ("erasure_deadline", "Privacyverzoek: wettelijke termijn nadert")
+    FOLLOW_UP_DUE = ("follow_up_due", "Follow-up twaalf maanden na afsluiting nodig")
 
 
 # What an e-mail may say: that something is waiting, never what about the family.
@@ -64,6 +65,7 @@ MAIL_PHRASES: dict[NotificationKind, str] = {
     NotificationKind.HOUSE_BAN_ENDED: "er is een termijn afgelopen",
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: "een evaluatie is binnenkort nodig",
     NotificationKind.ERASURE_DEADLINE: "de wettelijke termijn van een privacyverzoek nadert",
+    NotificationKind.FOLLOW_UP_DUE: "een follow-up na afsluiting is binnenkort nodig",
 }
 
 DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
@@ -77,6 +79,7 @@ DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
     NotificationKind.HOUSE_BAN_ENDED: Delivery.IMMEDIATE,
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: Delivery.DIGEST,
     NotificationKind.ERASURE_DEADLINE: Delivery.IMMEDIATE,
+    NotificationKind.FOLLOW_UP_DUE: Delivery.DIGEST,
 }
 
 # Always sent at once, whatever the recipient chose: a crisis referral to the team leads and
