@@ -1,7 +1,9 @@
 """Fictitious demo data: obviously invented families, valid-looking test BSNs (9999x range)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import Iterator
 
 from sqlalchemy import func, select
 
@@ -81,6 +83,31 @@ def test_bsn(seed: int) -> str:
     raise ValueError("no test BSN found")
 
 
+@contextmanager
+def _hash_demo_password_once() -> Iterator[None]:
+    """The demo accounts share one published password: hash it once (Argon2 at full cost takes a
+    good part of a second per account), and give every account that hash. Only while loading."""
+    from flask import current_app
+    extensions = current_app.extensions
+    passwords = extensions["mda.passwords"]
+    hashed: dict[str, str] = {}
+
+    class _Once:
+        def hash(self, password: str) -> str:
+            if password not in hashed:
+                hashed[password] = passwords.hash(password)
+            return hashed[password]
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(passwords, name)
+
+    extensions["mda.passwords"] = _Once()
+    try:
+        yield
+    finally:
+        extensions["mda.passwords"] = passwords
+
+
 def load_demo_data() -> bool:
     """Load the demo set into an empty database; returns False if cases already exist."""
     session = db.session
@@ -89,9 +116,10 @@ def load_demo_data() -> bool:
     organisations = {name: Organisation(name=name, kind=kind) for name, kind in ORGANISATIONS}
     session.add_all(organisations.values())
     session.flush()
-    users = {username: create_user(username=username, display_name=name, password=DEMO_PASSWORD, roles=roles,
-                                   organisation=organisations[org], by=None)
-             for username, name, roles, org in DEMO_USERS}
+    with _hash_demo_password_once():
+        users = {username: create_user(username=username, display_name=name, password=DEMO_PASSWORD, roles=roles,
+                                       organisation=organisations[org], by=None)
+                 for username, name, roles, org in DEMO_USERS}
     from .notifications.models import NotificationSettings
     # Addresses that can never be delivered to: the demo's worker only prints its e-mails.
     session.add_all(NotificationSettings(user_id=user.id, email=f"{username}@demo.invalid", digest_hour=7)

@@ -34,7 +34,9 @@ def freeze(moment: datetime | None) -> None:
     global _frozen
     if moment is not None and moment.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
-    _frozen = moment
+    # In UTC, as the real clock: a moment frozen on the Dutch clock would otherwise reach
+    # ``utcnow()`` users (the audit chain hashes its text) with a +01:00 offset.
+    _frozen = moment.astimezone(timezone.utc) if moment is not None else None
 
 
 def local_now_input() -> datetime:

@@ -338,3 +338,40 @@ def test_access_request_near_its_legal_deadline_reaches_the_privacy_officer(offi
 
 def notified_all(kind: Kind) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.kind == kind)))
+
+
+def test_follow_up_due_reaches_whoever_directs_the_closed_case_once_and_nobody_outside(
+        office: Office, clock: Clock) -> None:
+    from mda.cases.models import ClosureReason
+    from mda.cases.operations import close_case
+    from mda.journal.models import Task
+    from mda.outcomes.models import FamilySafe, FollowUpCheck, SafetyJudgement
+    from mda.outcomes.operations import record_follow_up
+    make.safe_start(office.case, office.coordinator)
+    close_case(office.case, closure_reason=ClosureReason.LASTING_SAFETY, receiving_party=OrganisationKind.LOCAL_TEAM,
+               receiving_name="Lokaal team", by=office.coordinator, safety_judgement=SafetyJudgement.LASTING,
+               professional_rating=8)
+    check = db.session.scalars(select(FollowUpCheck).where(FollowUpCheck.case_id == office.case.id)).one()
+    # The follow-up task is (wrongly) given to a coordinator outside the case: they hear nothing of it.
+    db.session.execute(Task.__table__.update().where(Task.id == check.task_id)
+                       .values(owner_id=office.other_coordinator.id))
+
+    def at(day: date) -> None:
+        clock(datetime.combine(day, datetime.min.time()).replace(hour=10, tzinfo=timezone.utc))
+
+    at(check.due_on - timedelta(days=10))
+    run_scans()
+    assert not notified(Kind.FOLLOW_UP_DUE)
+    at(check.due_on - timedelta(days=3))
+    run_scans()
+    at(check.due_on + timedelta(days=2))   # overdue and still not recorded: not told again
+    run_scans()
+    [(recipient, note)] = notified(Kind.FOLLOW_UP_DUE).items()
+    assert recipient == office.coordinator.id and note.case_id == office.case.id
+    assert note.link == f"/casussen/{office.case.id}/fasen" and note.subject_type == "follow_up_check"
+    assert note.due_key == check.due_on.isoformat() and note.digest_pending  # the daily overview by default
+    record_follow_up(check, family_safe=FamilySafe.YES, new_vt_report=False, new_house_ban=False,
+                     new_referral=False, by=office.coordinator, on=today())
+    db.session.execute(Notification.__table__.delete().where(Notification.kind == Kind.FOLLOW_UP_DUE))
+    run_scans()
+    assert not notified(Kind.FOLLOW_UP_DUE)  # recorded: nothing is due any more

@@ -254,3 +254,27 @@ def test_the_worker_writes_an_audit_checkpoint_every_five_minutes(
         with app.app_context():
             empty_database()
             db.dispose()
+def test_ended_periods_are_published_once_a_day_under_the_lease(app: Flask, clock) -> None:
+    from mda.metrics.models import Release
+    from mda.metrics.operations import ended_periods
+    publish = job("publish_releases")
+    assert publish.daily_at_hour is not None and publish.every is None
+    workers = [Worker(app, jobs=(publish,), worker_id=f"w{n}") for n in (1, 2)]
+    day = date(2026, 4, 2)                      # the first quarter of 2026 has just ended
+    with app.app_context():
+        due = {(p.kind, p.start, p.end) for p in ended_periods(day)}
+    assert len(due) > 1                         # every quarter, year and pilot period since the pilot began
+    clock(at(day, publish.daily_at_hour - 1, 30))
+    assert workers[0].run_once() == {}          # before the hour: not yet
+    clock(at(day, publish.daily_at_hour, 5))
+    outcome = workers[0].run_once()["publish_releases"]
+    assert outcome.startswith(f"{len(due)} publicatie(s): ") and outcome.endswith("K1 2026")
+    assert workers[1].run_once() == {}          # done today, in whichever worker
+    clock(at(day + timedelta(days=1), publish.daily_at_hour, 5))
+    assert workers[1].run_once() == {"publish_releases": "0 publicatie(s)"}   # nothing new has ended
+    with app.app_context():
+        releases = db.session.scalars(select(Release)).all()
+        assert {(r.kind, r.starts_on, r.ends_on) for r in releases} == due
+        assert {(r.version, r.published_by_id) for r in releases} == {(1, None)}
+        lease = db.session.get(JobLease, "publish_releases")
+        assert lease.holder is None and lease.last_run_on == day + timedelta(days=1)

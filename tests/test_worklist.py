@@ -212,3 +212,60 @@ def test_complete_a_task_from_my_tasks_with_version_check(day: Day, app: Flask) 
     with app.app_context():
         assert db.session.get(Task, task_id).done_at is not None
         assert db.session.get(Task, foreign_task).done_at is None
+
+
+def _closed_with_follow_up(coordinator: User, due_on, label: str) -> Case:  # noqa: ANN001
+    """A case closed with its judgement, whose follow-up check is moved to ``due_on``."""
+    from mda.cases.models import ClosureReason
+    from mda.cases.operations import close_case
+    from mda.outcomes.models import FollowUpCheck, SafetyJudgement
+    case = make.case(coordinator, opened_on=today() - timedelta(days=400))
+    case.family_label = label
+    make.safe_start(case, coordinator)
+    close_case(case, closure_reason=ClosureReason.LASTING_SAFETY, receiving_party=OrganisationKind.LOCAL_TEAM,
+               receiving_name="Lokaal team", by=coordinator, safety_judgement=SafetyJudgement.LASTING,
+               professional_rating=7)
+    db.session.execute(FollowUpCheck.__table__.update().where(FollowUpCheck.case_id == case.id)
+                       .values(due_on=due_on))
+    return case
+
+
+def test_follow_up_checks_due_reach_the_case_team_only_and_link_to_the_status_tab(day: Day, app: Flask) -> None:
+    from mda.outcomes.models import FamilySafe, FollowUpCheck
+    from mda.outcomes.operations import record_follow_up
+    with app.app_context():
+        coordinator, expert = (db.session.get(User, day.coordinator.id), db.session.get(User, day.expert.id))
+        other = make.user(Role.COORDINATOR)
+        d = today()
+        due_soon = _closed_with_follow_up(coordinator, d + timedelta(days=3), "Gezin Nazorg")
+        add_expert(due_soon, expert, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        overdue = _closed_with_follow_up(coordinator, d - timedelta(days=2), "Gezin Verstreken")
+        later = _closed_with_follow_up(coordinator, d + timedelta(days=40), "Gezin Later")
+        done = _closed_with_follow_up(coordinator, d - timedelta(days=1), "Gezin Gedaan")
+        check = db.session.scalars(select(FollowUpCheck).where(FollowUpCheck.case_id == done.id)).one()
+        record_follow_up(check, family_safe=FamilySafe.YES, new_vt_report=False, new_house_ban=False,
+                         new_referral=False, by=coordinator, on=d)
+        foreign = _closed_with_follow_up(other, d - timedelta(days=5), "Gezin Elders")
+        db.session.commit()
+        ids = {name: case.id for name, case in (("soon", due_soon), ("overdue", overdue), ("later", later),
+                                                ("done", done), ("foreign", foreign))}
+
+        page = start_page_for(db.session.get(User, day.coordinator.id))
+        follow_ups = [item for item in page.items if item.kind == "Follow-up"]
+        assert [(item.case.id, item.group, item.title) for item in sorted(follow_ups, key=lambda i: i.due)] == [
+            (ids["overdue"], OVERDUE, "Follow-up na afsluiting verstreken"),
+            (ids["soon"], THIS_WEEK, "Follow-up na afsluiting")]
+        assert all(item.endpoint == "cases.track" and item.url_args == {"case_id": item.case.id}
+                   for item in follow_ups)
+        expert_items = [item for item in start_page_for(db.session.get(User, day.expert.id)).items
+                        if item.kind == "Follow-up"]
+        assert [item.case.id for item in expert_items] == [ids["soon"]]
+        lead_page = start_page_for(db.session.get(User, day.lead.id))
+        assert not [item for item in lead_page.items if item.kind == "Follow-up"]
+
+    client = app.test_client()
+    make.login(client, day.coordinator)
+    start = client.get("/").get_data(as_text=True)
+    assert "Gezin Verstreken" in start and "Gezin Nazorg" in start
+    assert f"/{ids['overdue']}/fasen" in start and f"/{ids['soon']}/fasen" in start
+    assert "Gezin Later" not in start and "Gezin Gedaan" not in start and "Gezin Elders" not in start

@@ -37,9 +37,6 @@ class SessionUser(UserMixin):
         return self.account.active
 
 
-_WITH_ROLES = (joinedload(User.roles),)
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -52,7 +49,7 @@ def load_user_from_session_id(session_id: str) -> SessionUser | None:
     account = db.session.scalars(
         select(User).join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == int(user_id), LoginSession.token_digest == _digest(token))
-        .options(*_WITH_ROLES)).unique().first()
+        .options(joinedload(User.roles))).unique().first()
     if account is None or not account.active or account.session_generation != int(generation):
         return None
     return SessionUser(account, token)

@@ -302,12 +302,15 @@ def ended_periods(on: date) -> list[ReleasePeriod]:
     return result
 
 
-def publish_due(*, config: dict, on: date | None = None) -> list[Release]:
-    """For the scheduled work: publish every ended period that has no release yet, oldest first."""
+def publish_due(*, config: dict, on: date | None = None, limit: int | None = None) -> list[Release]:
+    """For the scheduled work: publish every ended period that has no release yet, oldest first
+    (with ``limit``, at most that many: the worker commits each and may stop in between)."""
     day = on or today()
     published = set(db.session.execute(select(Release.kind, Release.starts_on, Release.ends_on)).all())
-    done = []
+    done: list[Release] = []
     for candidate in sorted(ended_periods(day), key=lambda p: (p.end, p.start)):
+        if limit is not None and len(done) >= limit:
+            break
         if (candidate.kind, candidate.start, candidate.end) not in published:
             done.append(publish_release(candidate, by=None, config=config))
             published.add((candidate.kind, candidate.start, candidate.end))

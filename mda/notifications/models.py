@@ -47,6 +47,7 @@ class NotificationKind(LabelledEnum):
     SAFETY_PLAN_REVIEW_DUE = ("safety_plan_review", "Evaluatie van het veiligheidsplan nadert")
     ERASURE_DEADLINE = ("erasure_deadline", "Privacyverzoek: wettelijke termijn nadert")
     ACCESS_REQUEST_DEADLINE = ("access_deadline", "Inzageverzoek: wettelijke termijn nadert")
+    FOLLOW_UP_DUE = ("follow_up_due", "Follow-up twaalf maanden na afsluiting nodig")
 
 
 # What an e-mail may say: that something is waiting, never what about the family.
@@ -66,6 +67,7 @@ MAIL_PHRASES: dict[NotificationKind, str] = {
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: "een evaluatie is binnenkort nodig",
     NotificationKind.ERASURE_DEADLINE: "de wettelijke termijn van een privacyverzoek nadert",
     NotificationKind.ACCESS_REQUEST_DEADLINE: "de wettelijke termijn van een inzageverzoek nadert",
+    NotificationKind.FOLLOW_UP_DUE: "een follow-up na afsluiting is binnenkort nodig",
 }
 
 DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
@@ -80,6 +82,7 @@ DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
     NotificationKind.SAFETY_PLAN_REVIEW_DUE: Delivery.DIGEST,
     NotificationKind.ERASURE_DEADLINE: Delivery.IMMEDIATE,
     NotificationKind.ACCESS_REQUEST_DEADLINE: Delivery.IMMEDIATE,
+    NotificationKind.FOLLOW_UP_DUE: Delivery.DIGEST,
 }
 
 # Always sent at once, whatever the recipient chose: a crisis referral to the team leads and

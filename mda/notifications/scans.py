@@ -5,7 +5,7 @@ once per recipient, kind, object and due moment, so running a scan every few min
 two workers at once, notifies each person once per deadline. A changed deadline (an order
 extended, a task moved) is a new due moment and notifies again.
 
-To add a scan (for example the 12-month follow-up check): write a function here that
+To add a scan: write a function here that
 finds what is due and calls ``notify`` with a due key, and list it in ``SCANS``.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ EXTENSION_WARNING = timedelta(days=4)
 SAFETY_PLAN_WARNING_DAYS = 7
 ERASURE_TERM_MONTHS = 1          # AVG art. 12(3): answer within one month of receipt
 ERASURE_WARNING_DAYS = 7
+FOLLOW_UP_WARNING_DAYS = 7       # the 12-month follow-up after closure: a week ahead (and while overdue)
 
 
 def add_months(day: date, months: int) -> date:
@@ -152,8 +153,28 @@ def scan_access_requests(now: datetime) -> int:
     return written
 
 
+def scan_follow_ups(now: datetime) -> int:
+    """The follow-up check twelve months after closure (mda.outcomes), still to be recorded and
+    due within a week: to whoever directs the case now and the owner of its follow-up task, each
+    only if they may still see the case (``notify`` checks). Once per check and due day."""
+    from ..journal.models import Task
+    from ..outcomes.queries import follow_ups_due
+    day = today()
+    written = 0
+    for check, case in follow_ups_due(select(Case.id), day + timedelta(days=FOLLOW_UP_WARNING_DAYS)):
+        recipients = case_team(case, coordinator_only=True)
+        task = db.session.get(Task, check.task_id) if check.task_id else None
+        if task is not None:
+            recipients.append(db.session.get(User, task.owner_id))
+        written += len(notify(recipients, Kind.FOLLOW_UP_DUE, case_subject(case, "follow_up_check", check.id),
+                              link=f"/casussen/{case.id}/fasen", detail=f"uiterlijk {check.due_on:%d-%m-%Y}",
+                              due_key=check.due_on.isoformat()))
+    return written
+
+
 SCANS: tuple[Callable[[datetime], int], ...] = (scan_tasks, scan_house_bans, scan_safety_plans,
-                                                scan_erasure_requests, scan_access_requests)
+                                                scan_erasure_requests, scan_access_requests,
+                                               scan_follow_ups)
 
 
 def run_scans(now: datetime | None = None) -> int:

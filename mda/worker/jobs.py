@@ -1,7 +1,7 @@
 """The periodic work of ``mda worker``: one list, each job a plain function run in an
 application context that returns a short outcome (no personal data: it is stored and logged).
 
-To add a job (for example the 12-month follow-up checks or publishing a release), write a
+To add a job, write a
 function here and add a ``Job`` to ``JOBS``; time-based notifications are added as a scan in
 ``mda.notifications.scans`` instead and run with ``deadline_notifications``.
 """
@@ -72,6 +72,22 @@ def retention_purge(context: JobContext) -> str:
     return f"{len(plan.cases)} casussen en {len(plan.referrals)} verwijzingen geanonimiseerd"
 
 
+def publish_releases(context: JobContext) -> str:
+    """Publish every ended quarter, year and pilot period that has no release yet (mda.metrics):
+    the steering group sees only releases. One release per transaction, oldest first, so that a
+    stopping worker leaves after the one in hand; the next run goes on. The outcome names the
+    periods, never a number."""
+    from ..metrics.operations import publish_due
+    titles: list[str] = []
+    while not context.stopping():
+        done = publish_due(config=current_app.config, limit=1)
+        db.session.commit()
+        if not done:
+            break
+        titles.extend(release.title for release in done)
+    return f"{len(titles)} publicatie(s)" + (": " + ", ".join(titles) if titles else "")
+
+
 BACKUP_NAME = re.compile(r"^mda-(\d{4}-\d{2}-\d{2})\.mdabackup$")
 
 
@@ -128,4 +144,5 @@ JOBS: tuple[Job, ...] = (
     Job("nightly_backup", nightly_backup, daily_at_hour=1, lease=timedelta(hours=2),
         enabled=lambda settings: bool(settings.backup_directory)),
     Job("sqlite_optimize", sqlite_optimize, daily_at_hour=3, enabled=_on_sqlite),
+    Job("publish_releases", publish_releases, daily_at_hour=4, lease=timedelta(hours=2)),
 )

@@ -20,6 +20,7 @@ from ..timeutil import AMSTERDAM, today, utcnow
 TASK_HORIZON_DAYS = 7       # tasks due within a week
 PLAN_HORIZON_DAYS = 7       # safety plans whose evaluation is within a week (or past)
 NEW_CASE_DAYS = 7           # cases the user joined in the last week
+FOLLOW_UP_HORIZON_DAYS = 7  # follow-up checks after closure due within a week (or past)
 TRIAGE_LIMIT = 50
 DECISION_LIMIT = 50
 
@@ -105,10 +106,18 @@ def new_case_items(user: User, day: date) -> list[WorkItem]:
 
 
 def follow_up_check_items(user: User, day: date) -> list[WorkItem]:
-    """HOOK (issue 14): the 12-month follow-up checks after closure that are due. Follow-up checks do
-    not exist on this branch; the area that adds them returns its due checks here from its own
-    ``queries.py`` (limited to the user's cases), as ``WorkItem``s, and this list fills itself."""
-    return []
+    """The follow-up checks twelve months after closure (issue 14) of the cases the user is on that
+    are due within a week or overdue, linking to the case's status tab where they are recorded."""
+    from ..cases.queries import member_case_ids
+    from ..outcomes.queries import follow_ups_due
+    items = []
+    for check, case in follow_ups_due(member_case_ids(user, day), day + timedelta(days=FOLLOW_UP_HORIZON_DAYS)):
+        if not may(user, Permission.CASE_VIEW, case):
+            continue  # on the case, but not in a role that lets them see it
+        title = "Follow-up na afsluiting verstreken" if check.due_on < day else "Follow-up na afsluiting"
+        items.append(WorkItem(_group_for_day(check.due_on, day), _day_start(check.due_on), "Follow-up",
+                              title, _nl_day(check.due_on), "cases.track", {"case_id": case.id}, case))
+    return items
 
 
 # Each source of a coordinator's or expert's items: one per area, asked in turn.
