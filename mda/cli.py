@@ -101,7 +101,11 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     from .notifications.mailer import transport_for
     from .worker.runner import Worker
     settings = app.extensions["mda.settings"]
-    Worker(app, transport=transport_for(settings.mail, settings.mode)).start_in_thread()
+    # Not the release publishing: the demo loader already published the last ended quarter and
+    # year, and publishing every period since the pilot began would keep the demo busy for minutes.
+    from .worker.jobs import JOBS
+    demo_jobs = tuple(job for job in JOBS if job.name != "publish_releases")
+    Worker(app, transport=transport_for(settings.mail, settings.mode), jobs=demo_jobs).start_in_thread()
     click.echo("  The worker runs alongside: e-mails it would send appear in this terminal and, for")
     click.echo("  the functional administrator (beheerder), under E-mail.")
     # The production server, as `mda serve`: one worker (the demo's login limit counts in memory)
