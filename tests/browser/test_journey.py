@@ -184,7 +184,7 @@ class TestJourney:
             page.get_by_label("Rol in het cliëntsysteem").select_option(label=role)
             page.get_by_label("Naam", exact=True).fill(name)
             if bsn:
-                page.get_by_label("BSN").fill(bsn)
+                page.get_by_label("BSN", exact=True).fill(bsn)  # not the header search
             page.get_by_label("Geboortedatum").fill(born)
             page.get_by_label("Adres").fill("Fictieve Laan 1, Venlo")
             page.get_by_role("button", name="Persoon toevoegen").click()
