@@ -48,14 +48,16 @@ class VisibleText(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
+        # <code> holds machine values shown on purpose (an API key's random prefix such as
+        # "mda_8pcq8i"), not words of the interface.
+        if tag in ("script", "style", "code"):
             self._skip += 1
         for name, value in attrs:  # read aloud or shown: labels, titles, placeholders, alt texts
             if name in ("aria-label", "title", "placeholder", "alt") and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
+        if tag in ("script", "style", "code") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

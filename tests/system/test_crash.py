@@ -3,6 +3,7 @@ restart, and check that every acknowledged write is there exactly once, that SQL
 integrity_check is ok, and that the audit chain verifies. Three kill/restart rounds."""
 from __future__ import annotations
 
+import http.client
 import json
 import sqlite3
 import threading
@@ -36,8 +37,10 @@ def writer(port: int, browser: Browser, case_ids: list[int], token: str | None, 
                     "kind": "action", "occurred_at": datetime.now().strftime("%Y-%m-%dT%H:%M"),
                     "body": f"Fictief crashtestverslag {marker}"})
                 kind = "journal" if status == 302 else None
-        except OSError:
-            return  # the server is gone; whatever had no answer was not acknowledged
+        except (OSError, http.client.HTTPException):
+            # The server is gone (refused, reset, or killed halfway through an answer:
+            # IncompleteRead); whatever had no whole answer was not acknowledged.
+            return
         if kind:
             with lock:
                 acked[marker] = kind
