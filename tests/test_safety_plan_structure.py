@@ -163,3 +163,26 @@ def _coordinator_id(app: Flask, case_id: int) -> int:
     from mda.cases.queries import coordinator_of
     with app.app_context():
         return coordinator_of(case_id).id
+
+
+def test_a_version_recorded_meanwhile_is_not_silently_passed_over(app: Flask, client: FlaskClient,
+                                                                   planned: tuple[int, int, int]) -> None:
+    case_id, mother, father = planned
+    page = client.get(f"/casussen/{case_id}/veiligheid/").get_data(as_text=True)
+    assert 'name="based_on" type="hidden" value="1"' in page
+    assert client.post(f"/casussen/{case_id}/veiligheid/plannen",
+                       data=_plan_data(mother, father, based_on="1")).status_code == 302   # version 2
+    stale = client.post(f"/casussen/{case_id}/veiligheid/plannen",
+                        data=_plan_data(mother, father, based_on="1", plan_family="Zzmarkergezin eigen tekst"))
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 422
+    assert "Intussen is versie 2 van het veiligheidsplan vastgelegd" in page and "Zzmarkergezin eigen tekst" in page
+    assert 'name="based_on" type="hidden" value="2"' in page
+    with app.app_context():
+        assert len(plans_of(db.session.get(Case, case_id))) == 2
+    # Saving again after seeing the message is a deliberate choice: the form now says it starts from version 2.
+    again = client.post(f"/casussen/{case_id}/veiligheid/plannen",
+                        data=_plan_data(mother, father, based_on="2", plan_family="Zzmarkergezin eigen tekst"))
+    assert again.status_code == 302
+    with app.app_context():
+        assert plans_of(db.session.get(Case, case_id))[0].content.parts["family"] == "Zzmarkergezin eigen tekst"

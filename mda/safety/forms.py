@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from typing import Any, Iterable
 
@@ -22,6 +23,8 @@ class SafetyPlanForm(Form):
                               validators=[DataRequired("Noem wie de afspraken maakten."),
                                           Length(max=1000, message="Hoogstens 1000 tekens.")])
 
+    # The version the form started from (0: none); a newer one meanwhile is not silently passed over.
+    based_on = IntegerField(widget=HiddenInput(), validators=[Optional()])
     # Set by plan_form: the persons whose fieldsets the form has, as (person, [(part label, field)]).
     person_fieldsets: list[tuple[Person, list[Any]]] = []
 
@@ -54,7 +57,7 @@ def plan_form(persons: Iterable[Person], *, submitted: bool, current: SafetyPlan
     if submitted:
         form = PlanForm()
     else:
-        data: dict[str, Any] = {"agreed_on": today()}
+        data: dict[str, Any] = {"agreed_on": today(), "based_on": current.version_number if current else 0}
         if current is not None:
             content = current.content
             data.update({"agreements": current.agreements, "agreed_by": current.agreed_by})

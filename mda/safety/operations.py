@@ -10,7 +10,7 @@ from ..audit.models import AuditAction
 from ..audit.trail import record
 from ..cases.models import Case
 from ..db import db
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StaleVersion
 from ..forms import LONG_TEXT
 from ..people.models import Person
 from .models import Assessment, AssessmentKind, PlanContent, RiskLevel, SafetyPlan
@@ -27,9 +27,11 @@ def _check_content(case: Case, content: PlanContent) -> None:
 
 
 def agree_safety_plan(case: Case, *, agreed_on: date, review_on: date, agreements: str, agreed_by: str,
-                      by: User, content: PlanContent | None = None) -> SafetyPlan:
+                      by: User, content: PlanContent | None = None, based_on: int | None = None) -> SafetyPlan:
     """Every agreement is a new version; earlier versions stay as they were. ``agreements`` is the
-    summary of the plan; ``content`` its structured parts per person, family and network."""
+    summary of the plan; ``content`` its structured parts per person, family and network.
+    ``based_on`` is the version number the user started from (0 for none): when someone has
+    recorded a newer version meanwhile, the new one is refused rather than silently dropping it."""
     if review_on < agreed_on:
         raise InvalidInput("De evaluatiedatum ligt vóór de datum waarop het plan is afgesproken.",
                            field="review_on")
@@ -38,6 +40,10 @@ def agree_safety_plan(case: Case, *, agreed_on: date, review_on: date, agreement
     if content is not None:
         _check_content(case, content)
     latest = db.session.scalar(select(func.max(SafetyPlan.version_number)).where(SafetyPlan.case_id == case.id))
+    if based_on is not None and based_on != (latest or 0):
+        raise StaleVersion(f"Intussen is versie {latest} van het veiligheidsplan vastgelegd. Bekijk die versie; "
+                           "uw tekst staat nog in het formulier. Kies daarna opnieuw Vastleggen om uw versie "
+                           "als nieuwste vast te leggen.")
     plan = SafetyPlan(case_id=case.id, version_number=(latest or 0) + 1, agreed_on=agreed_on,
                       review_on=review_on, recorded_by_id=by.id)
     plan.agreements, plan.agreed_by = agreements, agreed_by

@@ -11,7 +11,7 @@ from ..cases.operations import check_open, touch
 from ..cases.queries import load_case, team_of
 from ..cases.tabs import render_case
 from ..db import db
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StaleVersion
 from ..forms import saved, submitted_and_done
 from ..accounts.models import User
 from ..security.policy import Permission, current_account, may, requires
@@ -64,9 +64,16 @@ def create_plan(target: Case, case_id: int) -> Response | tuple[str, int]:
         check_open(target)
         if form.agreed_on.data > today():
             raise InvalidInput("De afspraken kunnen niet in de toekomst gemaakt zijn.", field="agreed_on")
-        agree_safety_plan(target, agreed_on=form.agreed_on.data, review_on=form.review_on.data,
-                          agreements=form.agreements.data, agreed_by=form.agreed_by.data, by=current_account(),
-                          content=form.content())
+        try:
+            agree_safety_plan(target, agreed_on=form.agreed_on.data, review_on=form.review_on.data,
+                              agreements=form.agreements.data, agreed_by=form.agreed_by.data, by=current_account(),
+                              content=form.content(), based_on=form.based_on.data)
+        except StaleVersion:
+            # Shown again with the typing kept; a second save is a deliberate choice over the newer version.
+            newest = latest_plan(target)
+            form.based_on.data = newest.version_number if newest else 0
+            form.based_on.raw_data = [str(form.based_on.data)]
+            raise
         touch(target)
 
     if submitted_and_done(form, "agreements", agree):
