@@ -92,7 +92,21 @@ def world(app: Flask) -> Iterator[World]:
                     own_person_id=own_person.id, own_task_id=task.id, expert_membership_id=membership.id,
                     **_referral_world(users, vt_org.id), **_house_ban_world(own_case, users["coordinator"]),
                     **_document_world(own_case, users["coordinator"]), **_notification_world(own_case, users),
-                    release_id=_release_world())
+                    release_id=_release_world(), **_plan_world(own_case, other_case, users["coordinator"],
+                                                               other_coordinator))
+
+
+def _plan_world(own_case: Case, other_case: Case, coordinator: User, other_coordinator: User) -> dict[str, object]:
+    """A safety plan (version 1) on both cases, for the print view."""
+    from datetime import timedelta
+
+    from mda.safety.operations import agree_safety_plan
+    from mda.timeutil import today
+    for case, by in ((own_case, coordinator), (other_case, other_coordinator)):
+        agree_safety_plan(case, agreed_on=today(), review_on=today() + timedelta(days=30), agreements="Afspraken",
+                          agreed_by="Gezin", by=by)
+    db.session.commit()
+    return {}
 
 
 def _document_world(case: Case, by: User) -> dict[str, object]:
@@ -237,6 +251,9 @@ ROUTES: dict[str, list[Route]] = {
     "safety.index": case_routes("GET", "/veiligheid/", CASE_READERS, only("team_lead")),
     "safety.create_plan": case_routes("POST", "/veiligheid/plannen", CASE_DIRECTORS),
     "safety.create_assessment": case_routes("POST", "/veiligheid/taxaties", CASE_EDITORS),
+    # The print view of plan version 1 (both cases have one: see _plan_world); a missing version is 404.
+    "safety.print_plan": case_routes("GET", "/veiligheid/plannen/1/afdrukken", CASE_READERS, only("team_lead"))
+    + [Route("GET", lambda w: f"/casussen/{w.own_case.id}/veiligheid/plannen/9/afdrukken", frozenset(), 404)],
     "journal.index": case_routes("GET", "/journaal", CASE_READERS, only("team_lead")),
     "journal.create_entry": case_routes("POST", "/journaal", CASE_EDITORS),
     "journal.search_entries": case_routes("POST", "/journaal/zoeken", CASE_READERS, only("team_lead")),

@@ -10,7 +10,10 @@ from sqlalchemy import exists, func, select
 from ..cases.models import Case, CaseStatus
 from ..cases.rules import CaseEvidence
 from ..db import db
-from .models import Assessment, AssessmentKind, SafetyPlan
+from .models import PERSON_PARTS, PLAN_PARTS, Assessment, AssessmentKind, SafetyPlan
+
+# How a part of a version compares with the same part of the version before it.
+NEW, CHANGED, UNCHANGED, REMOVED = "nieuw", "gewijzigd", "ongewijzigd", "vervallen"
 
 
 def latest_plan(case: Case) -> SafetyPlan | None:
@@ -59,3 +62,33 @@ def plans_due_for_review(case_ids: Any, review_by: date) -> list[tuple[Case, Saf
         .where(Case.status == CaseStatus.OPEN, SafetyPlan.review_on <= review_by)
         .order_by(SafetyPlan.review_on, Case.id)).all()
     return [(case, plan) for case, plan in rows]
+
+
+def plan_version(case: Case, version_number: int) -> SafetyPlan | None:
+    return db.session.scalars(select(SafetyPlan).where(SafetyPlan.case_id == case.id,
+                                                       SafetyPlan.version_number == version_number)).first()
+
+
+def changes_between(previous: SafetyPlan | None, plan: SafetyPlan) -> dict[tuple[int | None, str], str]:
+    """Per part (person id or None, part key): new, changed, unchanged or removed (a part the
+    previous version had and this one does not). The summary counts as the part (None, "summary")."""
+    before = previous.content.sections() if previous is not None else {}
+    now = plan.content.sections()
+    if previous is not None:
+        before[(None, "summary")] = previous.agreements or ""
+    now[(None, "summary")] = plan.agreements or ""
+    marks = {key: (NEW if key not in before else UNCHANGED if before[key] == value else CHANGED)
+             for key, value in now.items()}
+    marks.update({key: REMOVED for key in before if key not in now})
+    return marks
+
+
+def plan_changes(plans: list[SafetyPlan]) -> dict[int, dict[tuple[int | None, str], str]]:
+    """For each version (by id) of ``plans`` (newest first, as plans_of gives them) the marks
+    against the version before it."""
+    ordered = sorted(plans, key=lambda plan: plan.version_number)
+    return {plan.id: changes_between(ordered[index - 1] if index else None, plan)
+            for index, plan in enumerate(ordered)}
+
+
+PART_LABELS = dict(PERSON_PARTS) | dict(PLAN_PARTS) | {"summary": "Samenvatting"}
