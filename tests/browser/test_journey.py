@@ -270,7 +270,7 @@ class TestJourney:
         form = page.locator("form[action*='/plannen']")
         form.get_by_label("Afgesproken op").fill(today().isoformat())
         form.get_by_label("Evalueren uiterlijk op").fill((today() + timedelta(days=42)).isoformat())
-        form.get_by_label("Afspraken", exact=True).fill("Geen contact zonder begeleiding; dagelijks belcontact.")
+        form.get_by_label("Samenvatting van de afspraken", exact=True).fill("Geen contact zonder begeleiding; dagelijks belcontact.")
         form.get_by_label("Afgesproken door (gezinsleden en professionals)").fill("Anna, Bram en de coördinator")
         form.get_by_role("button", name="Vastleggen").click()
         assert "De nieuwe versie van het veiligheidsplan is vastgelegd" in flash(page).inner_text()
