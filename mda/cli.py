@@ -385,10 +385,10 @@ def people_reindex(batch_size: int) -> None:
 def worker_command(once: bool) -> None:
     """Run the periodic work: e-mails and digests, ending orders, deadline notifications, the
     daily retention purge, the nightly backup (when BACKUP_DIRECTORY is set). Stops on SIGTERM."""
-    import logging
+    from .monitoring.logs import log_to_stderr_as_json
     from .notifications.mailer import transport_for
     from .worker.runner import Worker
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_to_stderr_as_json()
     settings = current_app.extensions["mda.settings"]
     worker = Worker(current_app._get_current_object(),  # type: ignore[attr-defined]
                     transport=transport_for(settings.mail, settings.mode),

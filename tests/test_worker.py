@@ -2,6 +2,7 @@
 ending orders without a page being opened, and a clean stop on SIGTERM."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -184,6 +185,11 @@ def test_mda_worker_stops_cleanly_on_sigterm(migrated: str, keys: dict[str, Any]
     assert process.returncode == 0, output
     assert "Worker stopped." in output and "job end_orders" in output
     assert "Traceback" not in output
+    # Every log line is one JSON object, written once (not again as plain text by a second handler).
+    log_lines = [line for line in output.splitlines() if "job end_orders" in line]
+    records = [json.loads(line) for line in log_lines]
+    assert all(record["logger"].startswith("mda") for record in records)
+    assert len({(record["time"], record["message"]) for record in records}) == len(records)
 
 
 def test_the_nightly_backup_is_written_once_and_old_ones_are_removed(

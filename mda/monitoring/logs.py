@@ -93,6 +93,16 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.addHandler(json_handler())
 
 
+def log_to_stderr_as_json(level: int = logging.INFO) -> None:
+    """For a long-running command (the worker): every logger writes JSON lines, each line once.
+    The root logger gets the JSON handler and the app's own one is removed (configure_logging)."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(getattr(handler, _HANDLER_MARK, False) for handler in root.handlers):
+        root.addHandler(json_handler())
+    configure_logging(level)
+
+
 def request_id() -> str:
     return g.get("request_id") or "-"
 
