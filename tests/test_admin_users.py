@@ -98,7 +98,7 @@ def test_bad_input_shows_dutch_errors_and_writes_nothing(app: Flask, client: Fla
         before = counts()
     response = client.post(f"{BASE}/nieuw", data=new_user_form(org.id, **overrides))
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in page
     assert f'id="{field}-fout"' in page and f'aria-describedby="{field}-fout"' in page
     with app.app_context():
@@ -111,7 +111,7 @@ def test_password_is_not_echoed_back(app: Flask, client: FlaskClient) -> None:
         org = make.organisation()
         db.session.commit()
     response = client.post(f"{BASE}/nieuw", data=new_user_form(org.id, roles=[]))
-    assert response.status_code == 200 and NEW_PASSWORD not in response.get_data(as_text=True)
+    assert response.status_code == 422 and NEW_PASSWORD not in response.get_data(as_text=True)
 
 
 def test_inactive_organisation_is_not_offered(app: Flask, client: FlaskClient) -> None:
@@ -122,7 +122,7 @@ def test_inactive_organisation_is_not_offered(app: Flask, client: FlaskClient) -
         db.session.commit()
     assert "Opgeheven organisatie" not in client.get(f"{BASE}/nieuw").get_data(as_text=True)
     response = client.post(f"{BASE}/nieuw", data=new_user_form(gone.id))
-    assert response.status_code == 200
+    assert response.status_code == 422
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_removing_every_role_is_refused(app: Flask, client: FlaskClient) -> None
         db.session.commit()
         before = counts()
     response = client.post(f"{BASE}/{target.id}", data={"display_name": "X", "organisation": "0"})
-    assert response.status_code == 200 and "Kies minstens één rol." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Kies minstens één rol." in response.get_data(as_text=True)
     with app.app_context():
         stored = db.session.get(User, target.id)
         assert stored.role_set == {Role.EXPERT} and stored.display_name == "Test Gebruiker"
@@ -184,7 +184,7 @@ def test_admin_cannot_take_away_their_own_admin_role(app: Flask, client: FlaskCl
     admin = admin_client(app, client)
     response = client.post(f"{BASE}/{admin.id}", data={"display_name": "Beheerder", "organisation": "0",
                                                        "roles": ["coordinator"]})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "eigen rol van functioneel beheerder niet intrekken" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, admin.id).role_set == {Role.ADMIN}
@@ -222,7 +222,7 @@ def test_admin_cannot_disable_themselves(app: Flask, client: FlaskClient) -> Non
     assert "U kunt uw eigen account niet uitschakelen." in client.get(f"{BASE}/{admin.id}").get_data(as_text=True)
     response = client.post(f"{BASE}/{admin.id}/actief", data={"actief-active": "0"})
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "U kunt uw eigen account niet uitschakelen." in page
+    assert response.status_code == 422 and "U kunt uw eigen account niet uitschakelen." in page
     assert 'role="alert"' in page
     with app.app_context():
         stored = db.session.get(User, admin.id)
@@ -261,7 +261,7 @@ def test_reset_password_sets_it_unlocks_and_ends_sessions(app: Flask, client: Fl
         db.session.commit()
 
     short = client.post(f"{BASE}/{target.id}/wachtwoord", data={"wachtwoord-password": "kort"})
-    assert short.status_code == 200 and "minstens 12" in short.get_data(as_text=True)
+    assert short.status_code == 422 and "minstens 12" in short.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, target.id).failed_logins == 7
 

@@ -71,11 +71,13 @@ def create() -> View:
             form.username.errors = [*form.username.errors, DUPLICATE_USERNAME]
         else:
             return saved("De gebruiker is aangemaakt.", ".index")
-    return render_template("admin_users/create.html", form=form)
+    return render_template("admin_users/create.html", form=form), 422 if form.is_submitted() else 200
 
 
-def _render_edit(user: User, **forms: Any) -> str:
-    """The edit page; the form that was submitted is passed in, the others start blank."""
+def _render_edit(user: User, **forms: Any) -> tuple[str, int]:
+    """The edit page; the form that was submitted is passed in, the others start blank. A form
+    that was submitted and is shown again was refused: 422, as on every other form."""
+    refused = any(form.is_submitted() for form in forms.values())
     forms.setdefault("form", EditUserForm.for_user(user, formdata=None))
     forms.setdefault("active_form", SetActiveForm(prefix=ACTIVE_PREFIX, formdata=None,
                                                   data={"active": "0" if user.active else "1"}))
@@ -83,7 +85,7 @@ def _render_edit(user: User, **forms: Any) -> str:
     forms.setdefault("password_form", ResetPasswordForm(prefix=PASSWORD_PREFIX, formdata=None))
     account = current_account()
     return render_template("admin_users/edit.html", user=user, is_self=account is not None and account.id == user.id,
-                           locked=is_locked(user), **forms)
+                           locked=is_locked(user), **forms), 422 if refused else 200
 
 
 @blueprint.route("/<int:user_id>", methods=["GET", "POST"])
