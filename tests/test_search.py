@@ -133,6 +133,10 @@ def test_each_role_within_its_own_reach(app: Flask, world: World) -> None:
 
 def test_normalisation_and_parsing() -> None:
     assert normalise_text("  D’Souza-Van  DÈR ") == "dsouza van der"
+    # One reading of typed characters with the blind index (normalise_name): modifier-letter
+    # apostrophes, other dashes and invisible characters copied along with a name.
+    assert normalise_text("Dʻsouza‑van der​") == normalise_text("D'Souza van der") == "dsouza van der"
+    assert normalise_text("An­na") == "anna"
     assert parse("MDA-2026-12").reference == "MDA-2026-0012"
     assert parse("12345678").bsn == "012345678"
     assert parse("Jan 05-13-1990").kind == "invalid"

@@ -30,7 +30,6 @@ number and BSN, go through their indexes and decrypt nothing but the names they 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,6 +42,7 @@ from ..db import db
 from ..people.identity import normalise_bsn
 from ..people.models import Person, PersonRole
 from ..referrals.models import Referral
+from ..security.crypto import normalise_name
 from ..security.fields import blind_index, decrypt_stored, row_uuid_text, stored_decryptor
 from ..security.policy import Permission, may, may_each, viewable_case_ids, viewable_referral_ids
 
@@ -53,17 +53,15 @@ MAX_TEXT = 200
 REFERENCE = re.compile(r"^(?:mda[\s-]*)?(\d{4})[\s-]+(\d{1,4})$", re.IGNORECASE)
 BSN = re.compile(r"^\d{8,9}$")
 DATE = re.compile(r"(?<!\d)(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?!\d)|(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-APOSTROPHES = "'’‘`´ʼ′"
-DASHES = "-‐‑‒–—"
-_PUNCTUATION = str.maketrans({**{ch: None for ch in APOSTROPHES}, **{ch: " " for ch in DASHES}})
+# After ``normalise_name`` every typed apostrophe is "'" and every dash "-".
+_SEARCH_FOLD = str.maketrans({"'": None, "-": " "})
 
 
 def normalise_text(text: str) -> str:
-    """How users type a name: case, accents, spaces, apostrophes and dashes do not matter."""
-    if not text.isascii():  # most names are plain ASCII: skip the decomposition for them
-        decomposed = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(text.casefold().translate(_PUNCTUATION).split())
+    """How users type a name: the blind index's reading of a name (``normalise_name``: case, accents,
+    spaces, typographic apostrophes and dashes do not matter), made more forgiving for searching:
+    apostrophes dropped ("DSouza" finds "D'Souza") and dashes a space ("van der" finds "Van-Der")."""
+    return " ".join(normalise_name(text).translate(_SEARCH_FOLD).split())
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ def _matches(words: tuple[str, ...], value: str | None) -> bool:
 # ``str.split`` counts as white space) a space, the ASCII apostrophes gone. Collapsing white space
 # is left out: a query word never holds a space, so it cannot change whether a word is contained.
 _ASCII_FOLD = bytes.maketrans(bytes(range(65, 91)) + b"-\x1c\x1d\x1e\x1f", bytes(range(97, 123)) + b"     ")
-_ASCII_DROP = "".join(ch for ch in APOSTROPHES if ch.isascii()).encode()
+_ASCII_DROP = b"'`"   # the ASCII characters normalise_name reads as an apostrophe
 
 
 class NameMatcher:
