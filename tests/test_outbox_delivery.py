@@ -315,3 +315,35 @@ def test_a_worker_asked_to_stop_finishes_the_message_in_hand_and_leaves_the_rest
         assert len(report.sent) == 2
         left = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)).all()
         assert len(left) == total - 2 and all(m.claimed_by is None for m in left)  # free for the next worker
+
+
+def test_access_ended_between_queueing_and_sending_means_the_mail_is_not_sent(
+        mail_app: Flask, smtp: SmtpServer) -> None:
+    """An expert taken off the team, or an account switched off, after an e-mail about a case was
+    queued and before the worker sends it: the e-mail does not go out, and the outbox says why."""
+    from mda.accounts.operations import set_active
+    from mda.teams.models import TeamMembership
+    from mda.teams.operations import end_expert_membership
+    with mail_app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        expert = make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE))
+        admin = make.user(Role.ADMIN)
+        case = make.case(coordinator)
+        for user in (coordinator, expert):
+            with_address(user, task_assigned=Delivery.IMMEDIATE)
+        add_expert(case, expert, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        add_task(case, description="Contact school", owner=expert, due_on=today(), by=coordinator)
+        other = make.case(coordinator)
+        add_task(other, description="Eigen taak", owner=coordinator, due_on=today(), by=make.user(Role.COORDINATOR))
+        db.session.commit()
+        queued = {m.id: m.recipient_id for m in db.session.scalars(select(OutboxMessage))}
+        assert set(queued.values()) == {expert.id, coordinator.id}   # team and task notices
+        membership = db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == expert.id)).one()
+        end_expert_membership(membership, by=coordinator)
+        set_active(coordinator, False, by=admin)
+        db.session.commit()
+        report = send_due(transport(mail_app), "worker-a", limit=20)
+        statuses = {m.id: m.status for m in db.session.scalars(select(OutboxMessage)) if m.id in queued}
+        assert set(statuses.values()) == {OutboxStatus.WITHDRAWN}
+        assert smtp.recorder.messages == [] and report.sent == []
+        assert sorted(report.withdrawn) == sorted(queued)

@@ -22,10 +22,12 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from ..accounts.models import User
 from ..db import db
 from ..timeutil import utcnow
 from .mailer import PermanentFailure, Transport, build_message
-from .models import NotificationSettings, OutboxMessage, OutboxStatus
+from .models import Notification, NotificationSettings, OutboxMessage, OutboxStatus
+from .operations import still_for
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,11 @@ class SendReport:
     retried: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     lost_claim: list[int] = field(default_factory=list)
+    withdrawn: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"{len(self.sent)} verzonden, {len(self.retried)} later opnieuw, {len(self.failed)} mislukt"
+                + (f", {len(self.withdrawn)} niet verzonden (geen toegang meer)" if self.withdrawn else "")
                 + (f", {len(self.lost_claim)} claim verloren" if self.lost_claim else ""))
 
 
@@ -103,6 +107,15 @@ def send_one(message_id: int, worker_id: str, transport: Transport, report: Send
     settings = current_app.extensions["mda.settings"].mail
     # The claim was written with a core UPDATE: read the row afresh, not from the identity map.
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    # Access is checked again at sending: it may have ended since the e-mail was queued.
+    recipient = db.session.get(User, message.recipient_id)
+    notification = db.session.get(Notification, message.notification_id) if message.notification_id else None
+    if not still_for(recipient, notification):
+        db.session.commit()
+        _finish(message_id, worker_id, status=OutboxStatus.WITHDRAWN.value, claimed_until=None,
+                last_error="ontvanger heeft geen toegang meer")
+        report.withdrawn.append(message_id)
+        return
     address = db.session.scalar(select(NotificationSettings.email)
                                  .where(NotificationSettings.user_id == message.recipient_id))
     outgoing = None

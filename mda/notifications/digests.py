@@ -11,12 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..cases.models import Case
 from ..db import db
-from ..security.policy import Permission, may
 from ..timeutil import AMSTERDAM, utcnow
 from .models import Notification, NotificationSettings
-from .operations import enqueue_mail, mail_body, mail_subject, settings_of
+from .operations import enqueue_mail, mail_body, mail_subject, settings_of, still_for
 
 DEFAULT_DIGEST_HOUR = 7
 
@@ -38,7 +36,7 @@ def send_digests(now: datetime | None = None) -> int:
                                                                 Notification.digest_pending.is_(True))
                                      .order_by(Notification.created_at, Notification.id)).all()
         # Read in the app already, or about a case the user may no longer see: not mailed.
-        lines = [n for n in pending if n.read_at is None and _still_visible(user, n)]
+        lines = [n for n in pending if n.read_at is None and still_for(user, n)]
         for notification in pending:
             notification.digest_pending = False
         settings = settings_of(user)
@@ -49,10 +47,3 @@ def send_digests(now: datetime | None = None) -> int:
             queued += 1
         db.session.commit()
     return queued
-
-
-def _still_visible(user: User, notification: Notification) -> bool:
-    if notification.case_id is None:
-        return True
-    case = db.session.get(Case, notification.case_id)
-    return case is not None and may(user, Permission.CASE_VIEW, case)

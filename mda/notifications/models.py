@@ -149,6 +149,7 @@ class OutboxStatus(LabelledEnum):
     SENT = ("sent", "Verzonden")
     FAILED = ("failed", "Mislukt, niet meer geprobeerd")
     NO_ADDRESS = ("no_address", "Geen e-mailadres bekend")
+    WITHDRAWN = ("withdrawn", "Niet verzonden: ontvanger heeft geen toegang meer")
 
 
 class OutboxMessage(Base):

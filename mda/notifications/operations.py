@@ -56,6 +56,18 @@ def may_receive(user: User, subject: Subject) -> bool:
     return may(user, subject.permission, subject.target)
 
 
+def still_for(user: User | None, notification: Notification | None) -> bool:
+    """May this notification still reach this user, when its e-mail goes out? The account is
+    active and, for a notification about a case, the user may still see that case (taken off
+    the team, or the case handed to another coordinator, between the event and the send)."""
+    if user is None or not user.active:
+        return False
+    if notification is None or notification.case_id is None:
+        return True
+    case = db.session.get(Case, notification.case_id)
+    return case is not None and may(user, Permission.CASE_VIEW, case)
+
+
 def notify(recipients: Iterable[User], kind: NotificationKind, subject: Subject, *, link: str,
            detail: str | None = None, due_key: str | None = None) -> list[Notification]:
     """Notify each recipient who may see the subject; returns the notifications written."""
