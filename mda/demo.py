@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .accounts.models import Role, User
 from .accounts.operations import create_user
@@ -227,4 +227,15 @@ def load_demo_data() -> bool:
     from .metrics.demo_history import load_pilot_history, publish_recent
     load_pilot_history(users, organisations, municipalities)
     publish_recent(current_app.config)
+    _settle_past_notifications()
     return True
+
+
+def _settle_past_notifications(days: int = 7) -> None:
+    """The demo's two years of history notified its users as it went, as the app does; a real
+    user would have read those long ago. Only the last week's stay unread, so the demo opens with
+    a handful of current notifications instead of hundreds, and no overview mail lists the past."""
+    from .notifications.models import Notification
+    settled = utcnow() - timedelta(days=days)
+    db.session.execute(update(Notification).where(Notification.created_at < settled, Notification.read_at.is_(None))
+                       .values(read_at=settled, digest_pending=False))

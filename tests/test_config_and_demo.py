@@ -85,6 +85,12 @@ def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> N
         assert connection.scalar(text("SELECT count(*) FROM closure_outcomes")) > 50
         assert connection.scalar(text("SELECT count(*) FROM follow_up_checks WHERE recorded_at IS NOT NULL")) > 20
         assert connection.scalar(text("SELECT count(*) FROM metrics_releases")) == 2
+        # The history notified its users as it went; what is older than a week was read long ago.
+        assert connection.scalar(text("SELECT count(*) FROM notifications")) > 100
+        unread = connection.execute(text("SELECT u.username, count(*) FROM notifications n JOIN users u "
+                                          "ON u.id = n.recipient_id WHERE n.read_at IS NULL GROUP BY u.username")).all()
+        assert unread and all(count < 30 for _name, count in unread), unread
+        assert connection.scalar(text("SELECT count(*) FROM notifications WHERE digest_pending")) < 30
     engine.dispose()
     again = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "existing demo data" in again.output
