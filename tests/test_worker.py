@@ -183,13 +183,23 @@ def test_mda_worker_stops_cleanly_on_sigterm(migrated: str, keys: dict[str, Any]
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, output
-    assert "Worker stopped." in output and "job end_orders" in output
+    assert "Worker stopped." in output and "started with jobs send_outbox" in output
     assert "Traceback" not in output
-    # Every log line is one JSON object, written once (not again as plain text by a second handler).
-    log_lines = [line for line in output.splitlines() if "job end_orders" in line]
+    # Every log line is one JSON object, written once (not again as plain text by a second handler);
+    # rounds that found nothing to do ("0 verzonden ...", every 0.2 s here) are not logged at INFO.
+    log_lines = [line for line in output.splitlines() if "mda.worker" in line]
     records = [json.loads(line) for line in log_lines]
-    assert all(record["logger"].startswith("mda") for record in records)
+    assert records and all(record["logger"] == "mda.worker.runner" for record in records)
     assert len({(record["time"], record["message"]) for record in records}) == len(records)
+    assert not any("job send_outbox: 0 verzonden" in record["message"] for record in records)
+
+
+def test_a_round_with_nothing_to_do_is_recognised() -> None:
+    from mda.worker.runner import did_nothing
+    assert did_nothing("0 verzonden, 0 later opnieuw, 0 mislukt") and did_nothing("0 meldingen")
+    assert not did_nothing("1 verzonden, 0 later opnieuw, 0 mislukt")
+    assert not did_nothing("controlepunt: 12 records tot record 400")
+    assert not did_nothing("geen SMTP-server ingesteld; e-mails wachten in de wachtrij") and not did_nothing(None)
 
 
 def test_the_nightly_backup_is_written_once_and_old_ones_are_removed(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import threading
@@ -26,6 +27,12 @@ from .jobs import JOBS, Job, JobContext
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
+
+
+def did_nothing(outcome: str | None) -> bool:
+    """True for an outcome whose counts are all 0 ("0 verzonden, 0 later opnieuw, 0 mislukt")."""
+    counts = re.findall(r"\d+", outcome or "")
+    return bool(counts) and not any(int(count) for count in counts)
 
 
 class Worker:
@@ -69,7 +76,9 @@ class Worker:
                                retry_after=RETRY_AFTER_FAILURE)
                 return f"fout: {type(exc).__name__}"
             leases.release(job.name, self.worker_id, outcome=outcome, day=day)
-            log.info("job %s: %s", job.name, outcome)
+            # A round that found nothing to do (every count 0) is not news: the outbox is polled
+            # every few seconds and would fill the log with "0 verzonden" lines.
+            log.log(logging.DEBUG if did_nothing(outcome) else logging.INFO, "job %s: %s", job.name, outcome)
             return outcome
 
     def run_once(self, now: datetime | None = None) -> dict[str, str]:
