@@ -23,7 +23,7 @@ from .people.operations import add_person, relate
 from .reference.models import Municipality
 from .referrals.models import ConsultationQuestion, Referral, ReferralStatus, Urgency
 from .referrals.operations import add_referral_person, submit
-from .safety.models import AssessmentKind, RiskLevel
+from .safety.models import AssessmentKind, PlanContent, RiskLevel
 from .safety.operations import agree_safety_plan, record_assessment
 from .teams.models import TeamPhase
 from .teams.operations import add_expert
@@ -81,6 +81,42 @@ def test_bsn(seed: int) -> str:
         if total % 11 == 0:
             return digits
     raise ValueError("no test BSN found")
+
+
+def demo_plan(mother: int, father: int, child: int, *, revised: bool) -> PlanContent:
+    """A demo family's structured safety plan (fictitious): the first version from the start of
+    directe veiligheid; the revised one changes some parts, so the version list shows marks."""
+    mother_parts = {
+        "agreements": "Anna blijft met Kim in de woning en laat Bram niet binnen. Zij belt elke avond om 20.00 uur "
+                      "met de coördinator (demo).",
+        "danger_signals": "Bram stuurt veel berichten achter elkaar, of staat onaangekondigd voor de deur.",
+        "who_to_call": "Bij direct gevaar 112. Daarna de coördinator (06-00000000, demo); buiten kantoortijd "
+                       "Veilig Thuis (0800-2000).",
+        "next_phase": "Zes weken zonder incidenten en Anna voelt zich veilig genoeg voor begeleid contact.",
+    }
+    father_parts = {
+        "agreements": "Bram komt niet naar de woning en neemt alleen via de coördinator contact op. Hij meldt zich "
+                      "binnen twee weken bij de hulpverlening (demo).",
+        "danger_signals": "Bram drinkt meer dagen achter elkaar of zegt dat hij het niet meer ziet zitten.",
+        "who_to_call": "Bram belt zijn broer of de reclasseringswerker (demo) als hij merkt dat hij boos wordt.",
+        "next_phase": "Bram is begonnen met de agressieregulatietraining en houdt zich aan de contactafspraak.",
+    }
+    child_parts = {
+        "agreements": "Kim mag bij oma slapen als het thuis onrustig is. Haar mentor op school weet van het plan.",
+        "danger_signals": "Kim wil niet naar huis, of is op school stil en teruggetrokken.",
+        "who_to_call": "Kim belt oma of 112; de nummers staan in haar telefoon.",
+    }
+    parts = {"family": "Het gezin houdt zich aan de contactafspraken en bespreekt elke week met de coördinator "
+                       "hoe het gaat.",
+             "network": "Oma (moeder van Anna) vangt Kim op als dat nodig is. De buurvrouw belt 112 als zij "
+                        "geschreeuw hoort."}
+    if revised:
+        father_parts["agreements"] = ("Bram ziet Kim elke zaterdag van 10.00 tot 12.00 uur, begeleid door het lokale "
+                                      "team (demo). Hij volgt de agressieregulatietraining.")
+        father_parts["next_phase"] = "De training is afgerond en het begeleid contact loopt drie maanden goed."
+        del mother_parts["next_phase"]
+        parts["network"] += " De broer van Bram brengt hem naar het begeleid contact en haalt hem weer op."
+    return PlanContent(persons={mother: mother_parts, father: father_parts, child: child_parts}, parts=parts)
 
 
 @contextmanager
@@ -156,11 +192,13 @@ def load_demo_data() -> bool:
                           risk_level=RiskLevel.HIGH, by=owner)
         agree_safety_plan(case, agreed_on=case.opened_on, review_on=case.opened_on + timedelta(days=42),
                           agreements="Demo-afspraak: geen contact zonder begeleiding; dagelijks belcontact.",
-                          agreed_by="Anna, Bram, coördinator (demo)", by=owner)
+                          agreed_by="Anna, Bram, coördinator (demo)", by=owner,
+                          content=demo_plan(adult_a.id, adult_b.id, child.id, revised=False))
         if phase.position > 0:
             agree_safety_plan(case, agreed_on=today() - timedelta(days=10), review_on=today() + timedelta(days=35),
                               agreements="Demo-afspraak (herzien): begeleid contact met de kinderen.",
-                              agreed_by="Anna, Bram, coördinator (demo)", by=owner)
+                              agreed_by="Anna, Bram, coördinator (demo)", by=owner,
+                              content=demo_plan(adult_a.id, adult_b.id, child.id, revised=True))
         if phase.position >= 2:
             record_assessment(case, kind=AssessmentKind.RISICOTAXATIE, assessed_on=today() - timedelta(days=30),
                               instrument="B-SAFER (demo)", outcome="Matig risico op herhaling (demo).",

@@ -91,6 +91,11 @@ def test_demo_creates_key_file_database_and_demo_users(bare_instance: Path) -> N
                                           "ON u.id = n.recipient_id WHERE n.read_at IS NULL GROUP BY u.username")).all()
         assert unread and all(count < 30 for _name, count in unread), unread
         assert connection.scalar(text("SELECT count(*) FROM notifications WHERE digest_pending")) < 30
+        # Every current family's plan has its structured parts (encrypted), the revised ones too.
+        assert connection.scalar(text(
+            "SELECT count(DISTINCT case_id) FROM safety_plans WHERE structure_ciphertext IS NOT NULL")) >= 12
+        assert connection.scalar(text(
+            "SELECT count(*) FROM safety_plans WHERE structure_ciphertext IS NOT NULL AND version_number = 2")) >= 8
     engine.dispose()
     again = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert again.exit_code == 0 and "existing demo data" in again.output
@@ -128,3 +133,13 @@ def test_with_mode_demo_the_commands_find_the_demo_database_and_keys(bare_instan
     assert "Audit trail intact" in result.output
     app = create_app()
     assert app.extensions["mda.settings"].database_url.endswith("demo.sqlite")
+
+
+def test_the_demo_plan_revision_shows_changed_unchanged_and_dropped_parts() -> None:
+    from mda.demo import demo_plan
+    before = demo_plan(1, 2, 3, revised=False).sections()
+    after = demo_plan(1, 2, 3, revised=True).sections()
+    assert {key for key in after if before.get(key) != after[key]} == {(2, "agreements"), (2, "next_phase"),
+                                                                       (None, "network")}
+    assert set(before) - set(after) == {(1, "next_phase")}
+    assert {pid for pid, _ in after} == {None, 1, 2, 3}   # every person of the demo family has parts

@@ -186,3 +186,45 @@ def test_a_version_recorded_meanwhile_is_not_silently_passed_over(app: Flask, cl
     assert again.status_code == 302
     with app.app_context():
         assert plans_of(db.session.get(Case, case_id))[0].content.parts["family"] == "Zzmarkergezin eigen tekst"
+
+
+def _events(app: Flask, case_id: int, detail: str) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.object_id).where(
+            AuditEvent.case_id == case_id, AuditEvent.object_type == "safety_plan",
+            AuditEvent.action == AuditAction.READ, AuditEvent.detail == detail)))
+
+
+def test_the_case_overview_shows_the_structured_plan_and_is_audited(app: Flask, client: FlaskClient,
+                                                                    planned: tuple[int, int, int]) -> None:
+    case_id, _, _ = planned
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    section = page[page.index('id="kop-afspraken"'):page.index('id="kop-recent"')]
+    for text in ("versie 1", "Geen contact zonder begeleiding", "Sanne Planmoeder", "Signalen van onveiligheid", SIGNAL,
+                 "Mark Planvader", "Voorwaarden voor de volgende fase", "Drie maanden zonder incidenten",
+                 "Wat het gezin doet", FAMILY, "Wat het netwerk doet", NETWORK,
+                 f"Volgende evaluatie uiterlijk {(today() + timedelta(days=30)).strftime('%d-%m-%Y')}"):
+        assert text in section, text
+    # Only filled parts: the father has no danger signals, so that label appears once (the mother's).
+    assert section.count("Signalen van onveiligheid") == 1
+    with app.app_context():
+        plan_id = db.session.scalars(select(SafetyPlan.id).where(SafetyPlan.case_id == case_id)).one()
+    assert _events(app, case_id, "overzicht") == [plan_id]
+
+
+def test_the_handover_summary_holds_the_structured_plan(client: FlaskClient, planned: tuple[int, int, int]) -> None:
+    import io
+
+    from pypdf import PdfReader
+    case_id, _, _ = planned
+    response = client.get(f"/casussen/{case_id}/overdracht.pdf")
+    assert response.status_code == 200
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.data)).pages)
+    plan = text[text.index("Veiligheidsplan"):text.index("Taxaties")]
+    for expected in ("Samenvatting: Geen contact zonder begeleiding", "• Sanne Planmoeder",
+                     f"Signalen van onveiligheid: {SIGNAL}", "Wie te bellen als het misgaat: Politie 112",
+                     "• Mark Planvader", "Voorwaarden voor de volgende fase: Drie maanden zonder incidenten",
+                     f"Wat het gezin doet: {FAMILY}", f"Wat het netwerk doet: {NETWORK}",
+                     f"Volgende evaluatie uiterlijk: {(today() + timedelta(days=30)).strftime('%d-%m-%Y')}"):
+        assert expected in plan, expected
+    assert plan.index("Sanne Planmoeder") < plan.index(SIGNAL) < plan.index("Mark Planvader")

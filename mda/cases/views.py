@@ -95,10 +95,13 @@ DEADLINE_HORIZON_DAYS = 30
 def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
     from ..journal.queries import last_contact, open_tasks
-    from ..safety.queries import current_among, latest_plan
+    from ..safety.queries import current_among, latest_plan, plan_outline
     account = current_account()
     _audit_case_page(target, "overzicht")
     plan = latest_plan(target)
+    if plan is not None:  # its agreements are shown, as on the plan's own page
+        record(AuditAction.READ, by=account, case_id=target.id, object_type="safety_plan", object_id=plan.id,
+               detail="overzicht")
     day = today()
     tasks = open_tasks(target)
     persons = persons_of(target)
@@ -112,6 +115,7 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
+                       outline=plan_outline(plan, persons) if plan is not None else None,
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
                        last_contact=last_contact(target), timeline=_timeline(target),

@@ -21,7 +21,7 @@ from ..cases.models import Case
 from ..cases.queries import persons_of, team_of
 from ..huisverbod.queries import orders_of_case
 from ..journal.queries import open_tasks
-from ..safety.queries import assessments_of, current_plan, latest_plan
+from ..safety.queries import assessments_of, current_plan, latest_plan, plan_outline
 from ..timeutil import AMSTERDAM, today, utcnow
 
 FONT_FOLDER = Path(__file__).resolve().parent.parent / "static" / "fonts"
@@ -159,8 +159,16 @@ def handover_summary(case: Case, *, by: User) -> Summary:
         state = "huidig" if plan.is_current_on(day) else "niet meer actueel"
         pdf.line_item(f"Versie {plan.version_number} ({state}), afgesproken {_day(plan.agreed_on)}, "
                       f"evaluatie uiterlijk {_day(plan.review_on)}")
-        pdf.text_block("Afspraken", plan.agreements)
+        pdf.text_block("Samenvatting", plan.agreements)
+        outline = plan_outline(plan, persons)
+        for person in outline.persons:
+            pdf.line_item(f"• {person.name}", 4)
+            for part in person.parts:
+                pdf.text_block(part.label, part.text, 8)
+        for part in outline.parts:
+            pdf.text_block(part.label, part.text)
         pdf.text_block("Afgesproken met", plan.agreed_by)
+        pdf.text_block("Volgende evaluatie uiterlijk", _day(plan.review_on))
 
     pdf.heading("Taxaties")
     assessments = assessments_of(case)

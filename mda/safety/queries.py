@@ -1,15 +1,16 @@
 """Reads about plans and assessments, used by the phase gates and the case file."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import exists, func, select
 
 from ..cases.models import Case, CaseStatus
 from ..cases.rules import CaseEvidence
 from ..db import db
+from ..people.models import Person
 from .models import PERSON_PARTS, PLAN_PARTS, Assessment, AssessmentKind, SafetyPlan
 
 # How a part of a version compares with the same part of the version before it.
@@ -92,3 +93,44 @@ def plan_changes(plans: list[SafetyPlan]) -> dict[int, dict[tuple[int | None, st
 
 
 PART_LABELS = dict(PERSON_PARTS) | dict(PLAN_PARTS) | {"summary": "Samenvatting"}
+
+
+@dataclass(frozen=True)
+class PlanPart:
+    key: str
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PersonPlan:
+    person_id: int
+    name: str
+    parts: list[PlanPart]
+
+
+@dataclass(frozen=True)
+class PlanOutline:
+    """A version's structured content as people read it: per person (in the order of the client
+    system) the filled parts under their labels, then the family's and the network's part."""
+
+    persons: list[PersonPlan]
+    parts: list[PlanPart]
+
+    def __bool__(self) -> bool:
+        return bool(self.persons or self.parts)
+
+
+GONE = "Persoon die niet meer in het cliëntsysteem staat"
+
+
+def plan_outline(plan: SafetyPlan, persons: Iterable[Person]) -> PlanOutline:
+    content = plan.content
+    names = {person.id: person.name or "Persoon zonder naam" for person in persons}
+    order = [pid for pid in names if pid in content.persons] + sorted(set(content.persons) - set(names))
+
+    def filled(parts: dict[str, str], labels: tuple[tuple[str, str], ...]) -> list[PlanPart]:
+        return [PlanPart(key, label, parts[key]) for key, label in labels if parts.get(key)]
+
+    people = [PersonPlan(pid, names.get(pid, GONE), filled(content.persons[pid], PERSON_PARTS)) for pid in order]
+    return PlanOutline([person for person in people if person.parts], filled(content.parts, PLAN_PARTS))

@@ -20,7 +20,8 @@ from ..cases.queries import persons_of
 from .forms import AssessmentForm, plan_form
 from .models import PERSON_PARTS, PLAN_PARTS, AssessmentKind, RiskLevel
 from .operations import agree_safety_plan, record_assessment
-from .queries import PART_LABELS, assessments_of, current_plan, latest_plan, plan_changes, plan_version, plans_of
+from .queries import (PART_LABELS, assessments_of, current_plan, latest_plan, plan_changes, plan_outline, plan_version,
+                      plans_of)
 
 blueprint = Blueprint("safety", __name__, url_prefix="/casussen/<int:case_id>/veiligheid")
 
@@ -43,6 +44,7 @@ def _page(case: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     plans = plans_of(case)
     return render_case("safety/index.html", case, "safety.index", plans=plans, current=current_plan(case, day),
                        changes=plan_changes(plans), persons={person.id: person for person in persons},
+                       outlines={plan.id: plan_outline(plan, persons) for plan in plans},
                        person_parts=PERSON_PARTS, plan_parts=PLAN_PARTS, part_labels=PART_LABELS,
                        assessments=assessments_of(case), day=day,
                        may_edit=may(current_account(), Permission.CASE_EDIT, case),

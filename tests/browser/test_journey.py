@@ -196,7 +196,7 @@ class TestJourney:
         p.check(page)
         page.get_by_role("link", name="Controleren en indienen", exact=True).click()
         page.wait_for_url(state["referral_url"] + "/controleren")
-        assert page.get_by_role("region", name="Cliëntsysteem").get_by_role("cell", name=VICTIM).count() == 1
+        assert page.get_by_role("region", name="Cliëntsysteem").get_by_role("heading", name=VICTIM).count() == 1
         p.check(page)
         page.get_by_role("button", name="Indienen bij het MDA++-team").click()
         # The redirect keeps the form action's #indienen (a browser keeps a fragment the Location lacks).
