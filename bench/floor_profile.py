@@ -10,6 +10,12 @@ time of this process only, so the fsync wait of the durable commit and, mostly, 
 processes on a shared machine are left out (the PostgreSQL server's own work is left out too).
 Batches interleave the pages; the median batch is reported, with the lowest and highest.
 
+With ``--callgrind`` each path is instead requested N times in a child process under valgrind's
+callgrind and the instructions executed per request are reported: a count that does not move with
+the load on a shared machine (CPU time there moves by 30% from one run to the next). The child
+reuses the session cookie of the parent's sign-in and counts only its measured loop (callgrind's
+client requests through a small C helper compiled on the spot; needs valgrind, its headers and gcc).
+
 These are not throughput figures (bench/run.py measures those through gunicorn and HTTP); they
 show what a change to the signed-in request's own work saves, reproducibly on a busy machine.
 """
@@ -23,7 +29,9 @@ import os
 import pstats
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -93,6 +101,57 @@ def cpu_per_request(client, path: str, requests: int) -> float:  # noqa: ANN001
     return (time.process_time() - started) * 1000 / requests
 
 
+CALLGRIND_HELPER = r"""
+#include <valgrind/callgrind.h>
+void measure_start(void) { CALLGRIND_ZERO_STATS; CALLGRIND_START_INSTRUMENTATION; }
+void measure_stop(void) { CALLGRIND_DUMP_STATS_AT("measured"); CALLGRIND_STOP_INSTRUMENTATION; }
+"""
+
+
+def callgrind_helper(directory: Path):  # noqa: ANN201
+    import ctypes
+    source, library = directory / "measure.c", directory / "measure.so"
+    if not library.exists():
+        source.write_text(CALLGRIND_HELPER)
+        subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-o", str(library), str(source)], check=True)
+    return ctypes.CDLL(str(library))
+
+
+def instructions_per_request(workdir: Path, cookie: tuple[str, str], path: str, requests: int) -> float:
+    """Run ``--replay PATH`` under callgrind and read the measured loop's instruction count."""
+    with tempfile.TemporaryDirectory(prefix="floor-callgrind-") as scratch:
+        callgrind_helper(Path(scratch))
+        out = Path(scratch) / "callgrind.out"
+        subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                        sys.executable, __file__, "--workdir", str(workdir), "--replay", path,
+                        "--requests", str(requests)],
+                       check=True, env={**os.environ, "FLOOR_COOKIE": "=".join(cookie), "FLOOR_HELPER": scratch},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for dump in Path(scratch).glob("callgrind.out*"):
+            text = dump.read_text(errors="replace")
+            if "Client Request: measured" in text:
+                totals = re.search(r"^(?:summary|totals): (\d+)", text, re.MULTILINE)
+                assert totals, dump
+                return int(totals.group(1)) / requests
+    raise SystemExit(f"no measured dump for {path}")
+
+
+def replay(workdir: Path, path: str, requests: int) -> None:
+    """The child of ``--callgrind``: signed in with the parent's cookie, warm up, then count."""
+    env = json.loads((workdir / "env.json").read_text())
+    app = bench_app(env)
+    client = app.test_client()
+    name, _, value = os.environ["FLOOR_COOKIE"].partition("=")
+    client.set_cookie(name, value)
+    helper = callgrind_helper(Path(os.environ["FLOOR_HELPER"]))
+    with quiet_logs():
+        for _ in range(20):
+            client.get(path)
+        helper.measure_start()
+        cpu_per_request(client, path, requests)
+        helper.measure_stop()
+
+
 @contextlib.contextmanager
 def quiet_logs():  # noqa: ANN201
     """The JSON log line of every request is still formatted and written (it is part of the cost),
@@ -110,12 +169,21 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5, help="batches per page, interleaved (default 5)")
     parser.add_argument("--profile", metavar="PATH", help="instead: cProfile --requests requests of PATH "
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
+                        "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
+    parser.add_argument("--only", action="append", choices=("hello", "floor", "caseload", "case file"),
+                        help="measure only these pages (repeatable)")
+    parser.add_argument("--replay", metavar="PATH", help=argparse.SUPPRESS)  # the child of --callgrind
     args = parser.parse_args()
+    if args.replay:
+        return replay(args.workdir[0], args.replay, args.requests)
     for workdir in args.workdir:
         env = json.loads((workdir / "env.json").read_text())
         manifest = json.loads((workdir / "manifest.json").read_text())
         app = bench_app(env)
         paths, (username, secret) = pages(app, manifest)
+        if args.only:
+            paths = {name: path for name, path in paths.items() if name in args.only or name == "hello"}
         client = app.test_client()
         with quiet_logs():
             sign_in(client, username, secret)
@@ -134,6 +202,17 @@ def main() -> None:
             print(f"== {workdir.name} ({database}): cProfile of {args.requests} x {args.profile}")
             stats.sort_stats("tottime").print_stats(30)
             stats.sort_stats("cumulative").print_stats(45)
+            continue
+        if args.callgrind:
+            cookie_name = app.config["SESSION_COOKIE_NAME"]
+            cookie = (cookie_name, client.get_cookie(cookie_name).value)
+            print(f"== {workdir.name} ({database}): instructions per request under callgrind")
+            counts = {}
+            for name, path in paths.items():
+                count = args.requests if name in ("hello", "floor") else args.page_requests
+                counts[name] = instructions_per_request(workdir, cookie, path, count)
+                print(f"{name:10} {counts[name] / 1e6:7.3f} M  {counts['hello'] / counts[name]:5.0%} of /hello",
+                      flush=True)
             continue
         figures: dict[str, list[float]] = {name: [] for name in paths}
         with quiet_logs():

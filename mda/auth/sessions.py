@@ -107,5 +107,19 @@ def session_expired(idle_minutes: int, absolute_hours: int) -> bool:
     return now - seen_at > idle_minutes * 60 or now - signed_in_at > absolute_hours * 3600
 
 
-def note_activity() -> None:
-    session["seen_at"] = utcnow().timestamp()
+# The idle clock is moved on at most once a minute. Between two moves the session cookie is left as
+# it is, so most requests neither sign a new cookie nor send one. ``seen_at`` then lies up to this
+# long before the user's last request: the idle limit ends the session at most this much early,
+# never late, and ``idle_seconds_left`` tells the page's warning exactly when it ends.
+SEEN_AT_GRANULARITY_SECONDS = 60
+
+
+def note_activity(force: bool = False) -> None:
+    now = utcnow().timestamp()
+    if force or now - float(session.get("seen_at", 0)) >= SEEN_AT_GRANULARITY_SECONDS:
+        session["seen_at"] = now
+
+
+def idle_seconds_left(idle_minutes: int) -> int:
+    """Seconds until the idle limit ends this session if nothing else is done."""
+    return max(0, int(idle_minutes * 60 - (utcnow().timestamp() - float(session.get("seen_at", 0)))))
