@@ -7,13 +7,14 @@ of its cookie is refused afterwards, while the user's other sessions go on.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app, session
 from flask_login import UserMixin, login_user
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -41,15 +42,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@functools.cache
+def _account_of_session():  # noqa: ANN202
+    """Every request loads its account: one query with its roles and the session's row. Built once,
+    at the first request (building it at import would configure the mappers before every model is
+    imported): a new statement per request cost more than running it (coercing its parts and
+    hashing a new cache key)."""
+    return (select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(User.id == bindparam("user_id"), LoginSession.token_digest == bindparam("digest"))
+            .options(joinedload(User.roles)))
+
+
 def load_user_from_session_id(session_id: str) -> SessionUser | None:
     user_id, generation, token = (session_id.split(":") + ["", ""])[:3]
     if not (user_id.isdigit() and generation.isdigit() and token) or len(user_id) > 10:
         return None
-    # Every request loads its account: one query with its roles and the session's row.
-    account = db.session.scalars(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(user_id), LoginSession.token_digest == _digest(token))
-        .options(joinedload(User.roles))).unique().first()
+    account = db.session.scalars(_account_of_session(),
+                                 {"user_id": int(user_id), "digest": _digest(token)}).unique().first()
     if account is None or not account.active or account.session_generation != int(generation):
         return None
     return SessionUser(account, token)
