@@ -187,7 +187,6 @@ def main() -> None:
         client = app.test_client()
         with quiet_logs():
             sign_in(client, username, secret)
-        with quiet_logs():
             for path in paths.values():  # warm up: compiled statements, templates, pool
                 for _ in range(20):
                     client.get(path)
