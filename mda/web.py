@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from .db import db
 from .timeutil import format_moment
-from .auth.sessions import end_session, note_activity, session_expired
+from .auth.sessions import end_session, idle_seconds_left, note_activity, session_expired
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
 from .forms import MAX_ID
@@ -157,7 +157,8 @@ def _policy_for_templates() -> dict[str, object]:
     def can(permission: str) -> bool:
         return may(current_account(), Permission(permission))
     def session_idle_seconds() -> int:
-        return current_app.extensions["mda.settings"].session_idle_minutes * 60
+        # What is left of the idle limit now (the session's idle clock moves once a minute).
+        return idle_seconds_left(current_app.extensions["mda.settings"].session_idle_minutes)
     return {"can": can, "session_idle_seconds": session_idle_seconds}
 
 

@@ -136,6 +136,41 @@ def test_idle_timeout_ends_the_session(app: Flask, client: FlaskClient, clock) -
     assert "Uw sessie is verlopen" in client.get("/inloggen").get_data(as_text=True)
 
 
+def test_idle_clock_moves_once_a_minute_and_never_ends_the_session_late(app: Flask, client: FlaskClient,
+                                                                        clock) -> None:
+    account = _account(app)
+    idle = app.extensions["mda.settings"].session_idle_minutes
+    start = utcnow()
+    clock(start)
+    make.login(client, account)
+    client.get("/")
+    clock(start + timedelta(seconds=40))
+    unchanged = client.get("/")
+    # Within the minute the cookie is neither signed again nor sent; the warning counts from the
+    # clock the server keeps, not from this page's load.
+    assert unchanged.status_code == 200 and "Set-Cookie" not in unchanged.headers
+    assert f'data-idle-seconds="{idle * 60 - 40}"' in unchanged.get_data(as_text=True)
+    clock(start + timedelta(minutes=idle - 1))
+    moved = client.get("/")
+    assert moved.status_code == 200 and "Set-Cookie" in moved.headers
+    clock(start + timedelta(minutes=idle - 1, seconds=50))
+    assert client.get("/").status_code == 200  # not counted: at most a minute early, never late
+    clock(start + timedelta(minutes=2 * idle - 1, seconds=1))
+    assert client.get("/").status_code == 302
+
+
+def test_continuing_the_session_always_restarts_the_idle_clock(app: Flask, client: FlaskClient, clock) -> None:
+    account = _account(app)
+    idle = app.extensions["mda.settings"].session_idle_minutes
+    start = utcnow()
+    clock(start)
+    make.login(client, account)
+    clock(start + timedelta(seconds=30))
+    assert client.post("/sessie/verlengen").status_code == 200  # "Doorgaan" in the warning
+    clock(start + timedelta(minutes=idle, seconds=20))
+    assert client.get("/").status_code == 200
+
+
 def test_absolute_lifetime_ends_an_active_session(app: Flask, client: FlaskClient, clock) -> None:
     account = _account(app)
     start = utcnow()

@@ -37,7 +37,8 @@ def note_page() -> None:
     accept = request.accept_mimetypes
     if accept and accept.best_match(["text/html", "application/json"]) != "text/html":
         return
-    session[PAGE_KEY] = request.path
+    if session.get(PAGE_KEY) != request.path:  # unchanged: the session cookie need not be sent again
+        session[PAGE_KEY] = request.path
 
 
 def keep_for_after_login() -> None:

@@ -7,13 +7,14 @@ of its cookie is refused afterwards, while the user's other sessions go on.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app, session
 from flask_login import UserMixin, login_user
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -41,15 +42,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@functools.cache
+def _account_of_session():  # noqa: ANN202
+    """Every request loads its account: one query with its roles and the session's row. Built once,
+    at the first request (building it at import would configure the mappers before every model is
+    imported): a new statement per request cost more than running it (coercing its parts and
+    hashing a new cache key)."""
+    return (select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(User.id == bindparam("user_id"), LoginSession.token_digest == bindparam("digest"))
+            .options(joinedload(User.roles)))
+
+
 def load_user_from_session_id(session_id: str) -> SessionUser | None:
     user_id, generation, token = (session_id.split(":") + ["", ""])[:3]
     if not (user_id.isdigit() and generation.isdigit() and token) or len(user_id) > 10:
         return None
-    # Every request loads its account: one query with its roles and the session's row.
-    account = db.session.scalars(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(user_id), LoginSession.token_digest == _digest(token))
-        .options(joinedload(User.roles))).unique().first()
+    account = db.session.scalars(_account_of_session(),
+                                 {"user_id": int(user_id), "digest": _digest(token)}).unique().first()
     if account is None or not account.active or account.session_generation != int(generation):
         return None
     return SessionUser(account, token)
@@ -107,5 +116,19 @@ def session_expired(idle_minutes: int, absolute_hours: int) -> bool:
     return now - seen_at > idle_minutes * 60 or now - signed_in_at > absolute_hours * 3600
 
 
-def note_activity() -> None:
-    session["seen_at"] = utcnow().timestamp()
+# The idle clock is moved on at most once a minute. Between two moves the session cookie is left as
+# it is, so most requests neither sign a new cookie nor send one. ``seen_at`` then lies up to this
+# long before the user's last request: the idle limit ends the session at most this much early,
+# never late, and ``idle_seconds_left`` tells the page's warning exactly when it ends.
+SEEN_AT_GRANULARITY_SECONDS = 60
+
+
+def note_activity(force: bool = False) -> None:
+    now = utcnow().timestamp()
+    if force or now - float(session.get("seen_at", 0)) >= SEEN_AT_GRANULARITY_SECONDS:
+        session["seen_at"] = now
+
+
+def idle_seconds_left(idle_minutes: int) -> int:
+    """Seconds until the idle limit ends this session if nothing else is done."""
+    return max(0, int(idle_minutes * 60 - (utcnow().timestamp() - float(session.get("seen_at", 0)))))

@@ -13,7 +13,7 @@ from .resume import RESUME_KEY, after_login_target
 from . import mfa
 from .forms import CodeForm, LoginForm
 from .operations import check_password, check_second_factor, complete_login, start_enrolment
-from .sessions import begin_pending_login, end_session, pending_account, start_session
+from .sessions import begin_pending_login, end_session, note_activity, pending_account, start_session
 from .throttle import LOGIN_LIMIT, limiter
 
 blueprint = Blueprint("auth", __name__)
@@ -90,7 +90,9 @@ def enrol() -> Response | str | tuple[str, int]:
 @blueprint.route("/sessie/verlengen", methods=["POST"])
 @requires(Permission.SIGNED_IN)
 def renew_session() -> Response:
-    """The session warning's "Doorgaan": reaching this view already counted as activity (mda.web)."""
+    """The session warning's "Doorgaan": the idle clock starts again now (mda.web counts other
+    requests once a minute only)."""
+    note_activity(force=True)
     return jsonify({"verlengd": True})
 
 
