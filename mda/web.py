@@ -144,6 +144,8 @@ def init_app(app: Flask) -> None:
 
     app.before_request(_require_login)
     app.after_request(_commit_and_harden)
+    from .auth.resume import remember_page
+    app.after_request(remember_page)
     _register_error_handlers(app)
 
 

@@ -101,6 +101,20 @@ def test_the_page_in_view_is_remembered_without_its_query(app: Flask, client: Fl
         assert session[PAGE_KEY] == "/casussen/"
 
 
+def test_a_download_or_an_error_page_is_not_the_page_to_return_to(app: Flask, client: FlaskClient,
+                                                                    setting) -> None:
+    """A bookmarked PDF or CSV would otherwise be downloaded again after the next login instead of
+    showing a page; a page that answered 404 would answer 404 again."""
+    coordinator, _, case_id = setting
+    make.login(client, coordinator)
+    client.get(f"/casussen/{case_id}", headers={"Accept": "text/html"})
+    download = client.get(f"/casussen/{case_id}/overdracht.pdf", headers={"Accept": "text/html,*/*"})
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert client.get(f"/casussen/{case_id + 1000}", headers={"Accept": "text/html"}).status_code == 404
+    with client.session_transaction() as session:
+        assert session[PAGE_KEY] == f"/casussen/{case_id}"
+
+
 def test_renewing_the_session_counts_as_activity(app: Flask, client: FlaskClient, setting) -> None:
     coordinator, _, _ = setting
     make.login(client, coordinator)

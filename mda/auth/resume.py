@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, request, session, url_for
+from flask import Response, current_app, flash, g, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -31,14 +31,24 @@ MAX_DRAFT_CHARS = 50_000
 
 
 def note_page() -> None:
-    """Remember the page in view (a browser navigation, not a fetch or a download)."""
+    """A browser navigation (not a fetch) may be the page in view; ``remember_page`` decides once
+    the answer is known."""
     if request.endpoint in NOT_A_PAGE or request.endpoint is None:
         return
     accept = request.accept_mimetypes
     if accept and accept.best_match(["text/html", "application/json"]) != "text/html":
         return
-    if session.get(PAGE_KEY) != request.path:  # unchanged: the session cookie need not be sent again
-        session[PAGE_KEY] = request.path
+    g.page_candidate = request.path
+
+
+def remember_page(response: Response) -> Response:
+    """Remember the page in view, if the answer is a page: not a download (a CSV or PDF, which would
+    be downloaded again after the next login instead of showing a page), nor an error page."""
+    path = g.pop("page_candidate", None)
+    if path is not None and response.status_code == 200 and response.mimetype == "text/html" \
+            and session.get(PAGE_KEY) != path:  # unchanged: the session cookie need not be sent again
+        session[PAGE_KEY] = path
+    return response
 
 
 def keep_for_after_login() -> None:
