@@ -28,6 +28,9 @@ class Status(str, enum.Enum):
     SHOWN = "shown"
     PRIMARY = "primary"          # 1..threshold-1, shown as "<threshold"
     SECONDARY = "secondary"      # hidden so that a primary cell keeps its interval, shown as "×"
+    # Never published: the difference of one published number between two data states (a
+    # correction). It constrains nothing; the audit only asks how well a reader can compute it.
+    CORRECTION = "correction"
 
 
 @dataclass
@@ -39,6 +42,7 @@ class AuditCell:
     value: int | None = None     # the shown value; None where hidden (the audit never needs it)
     tag: Hashable = None         # who the cell is, for the caller
     sensitive: bool = False      # a count of 1..threshold-1: must keep its protection interval
+    minus: frozenset[Hashable] = frozenset()   # for a correction: the atoms of ``atoms`` counted negatively
 
 
 @dataclass
@@ -73,6 +77,15 @@ class Protection:
         if self.width is None:
             return low <= 1 + EPSILON and high >= self.threshold - 1 - EPSILON
         return high - low >= self.width - EPSILON
+
+    def holds_correction(self, low: float, high: float) -> bool:
+        """A correction (new state minus old) the reader can narrow down is safe only when it is
+        known to be 0 or at least the threshold either way; otherwise it may be a small change
+        (one family's record moved) and must stay as wide as a small count's interval."""
+        if high - low >= (self.width or self.threshold - 2) - EPSILON:
+            return True
+        pinned_zero = abs(low) <= EPSILON and abs(high) <= EPSILON
+        return pinned_zero or low >= self.threshold - EPSILON or high <= -self.threshold + EPSILON
 
 
 def _components(cells: Sequence[AuditCell]) -> list[list[int]]:
@@ -120,19 +133,25 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
         if cells[i].status == Status.SHOWN and cells[i].value == 0:
             zero.update(cells[i].atoms)
     # Atoms in exactly the same cells are one variable to the attacker: merge them.
+    # (A correction counts some atoms negatively: those are marked by a negative cell number.)
     signature: dict[Hashable, list[int]] = defaultdict(list)
     for i in component:
+        minus = cells[i].minus
         for atom in cells[i].atoms:
             if atom not in zero:
-                signature[atom].append(i)
+                signature[atom].append(-i - 1 if atom in minus else i)
     columns: dict[tuple[int, ...], int] = {}
     for members in signature.values():
         columns.setdefault(tuple(members), len(columns))
     n = len(columns)
     cell_columns: dict[int, list[int]] = defaultdict(list)
+    negative: dict[int, list[int]] = defaultdict(list)
     for members, column in columns.items():
         for i in members:
-            cell_columns[i].append(column)
+            if i >= 0:
+                cell_columns[i].append(column)
+            else:
+                negative[-i - 1].append(column)
     eq_rows, eq_b, ub_rows, ub_b = [], [], [], []
     eq_owner: list[int] = []
     ub_owner: list[int] = []
@@ -172,6 +191,8 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
     for i in targets:
         objective = np.zeros(n)
         objective[cell_columns[i]] = 1.0
+        objective[negative[i]] = -1.0
+        correction = cells[i].status == Status.CORRECTION
         bounds, blockers = [], set()
         for sign in (1.0, -1.0):
             solution = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
@@ -185,7 +206,7 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
                 raise AuditInconsistent(f"solver: {solution.message}")
             value = sign * solution.fun
             bounds.append(value)
-            narrow = value > 1 + EPSILON if sign > 0 else value < threshold - 1 - EPSILON
+            narrow = correction or (value > 1 + EPSILON if sign > 0 else value < threshold - 1 - EPSILON)
             if narrow:
                 # The constraints with a non-zero dual value are the published numbers that
                 # hold this side in: the cells that secondary suppression should loosen.
@@ -202,7 +223,9 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
 
 def failing(cells: Sequence[AuditCell], protection: Protection,
             only: Iterable[int] | None = None) -> list[Interval]:
-    return [iv for iv in intervals(cells, protection, only) if not protection.holds(iv.low, iv.high)]
+    return [iv for iv in intervals(cells, protection, only)
+            if not (protection.holds_correction if cells[iv.cell].status == Status.CORRECTION
+                    else protection.holds)(iv.low, iv.high)]
 
 
 @dataclass
@@ -234,7 +257,7 @@ def suppress(cells: list[AuditCell], candidates: dict[int, Candidate], protectio
     structural zero), else the smallest visible cell of this release that shares atoms with it
     (the same people counted in another table or margin). Then audit again."""
     statuses = [cell.status for cell in cells]
-    work = [AuditCell(cell.atoms, cell.status, cell.value, cell.tag, cell.sensitive) for cell in cells]
+    work = [AuditCell(cell.atoms, cell.status, cell.value, cell.tag, cell.sensitive, cell.minus) for cell in cells]
     result = Suppression(statuses)
     for round_number in range(max_rounds):
         bad = failing(work, protection)
