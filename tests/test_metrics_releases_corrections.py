@@ -229,3 +229,15 @@ def test_a_small_correction_between_two_states_is_protected_by_secondary_suppres
     # A correction of 0 or of at least the threshold may be shown.
     assert protection.holds_correction(0, 0) and protection.holds_correction(12, 12)
     assert protection.holds_correction(-10, -10) and not protection.holds_correction(-3, -3)
+
+
+def test_a_correction_that_no_cell_of_the_new_release_can_protect_refuses_publication() -> None:
+    """Both states shown by earlier releases alone: nothing the new release hides can help."""
+    from mda.metrics.sdc import PublicationRefused
+    earlier = [AuditCell(frozenset({(("a",), 1)}), Status.SHOWN, 14, "v1"),
+               AuditCell(frozenset({(("a",), 2)}), Status.SHOWN, 15, "v2")]
+    new = [AuditCell(frozenset({(("b",), 2)}), Status.SHOWN, 20, "new")]
+    correction = AuditCell(frozenset({(("a",), 1), (("a",), 2)}), Status.CORRECTION, None, "correction", True,
+                           frozenset({(("a",), 1)}))
+    with pytest.raises(PublicationRefused):
+        suppress(earlier + new + [correction], {2: Candidate(20, "t", 0, 0)}, Protection(10, 5))

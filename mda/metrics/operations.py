@@ -2,8 +2,9 @@
 
 ``publish_release`` computes the tables of one ended period once, picks each table's level of
 detail, audits the release together with every release published before it (all versions, since
-the steering group has seen them all), adds secondary suppression until every hidden cell keeps
-its protection interval, and stores what is shown. It refuses when that cannot be done.
+the steering group has seen them all, each in the data state it was computed from), adds secondary
+suppression until every hidden cell and every small correction between states keeps its protection
+interval, and stores what is shown. It refuses when that cannot be done.
 """
 from __future__ import annotations
 

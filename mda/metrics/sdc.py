@@ -214,26 +214,24 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
     a_ub = matrix(ub_rows)
     b_eq = np.array(eq_b, dtype=float) if eq_rows else None
     b_ub = np.array(ub_b, dtype=float) if ub_rows else None
-    objectives = {}
-    for i in targets:
-        objective = np.zeros(n)
-        objective[cell_columns[i]] = 1.0
-        objective[negative[i]] = -1.0
-        objectives[i] = objective
+    objectives = np.zeros((len(targets), n))
+    for row, i in enumerate(targets):
+        objectives[row, cell_columns[i]] = 1.0
+        objectives[row, negative[i]] = -1.0
     # Every solution is a point the reader cannot rule out: the value of each target there lies
     # within that target's interval. A target whose values seen so far are already far enough apart
     # is protected without solving its own two programs (it is then reported with those values,
     # inner bounds of its interval); every other target is solved exactly, so the audit decides as
     # if all were solved.
-    seen_low = dict.fromkeys(targets, float("inf"))
-    seen_high = dict.fromkeys(targets, float("-inf"))
+    seen_low = np.full(len(targets), np.inf)
+    seen_high = np.full(len(targets), -np.inf)
     result = []
-    for i in targets:
+    for row, i in enumerate(targets):
         correction = cells[i].status == Status.CORRECTION
-        if protection.wide(seen_low[i], seen_high[i], correction):
-            result.append(Interval(i, seen_low[i], seen_high[i], exact=False))
+        if protection.wide(float(seen_low[row]), float(seen_high[row]), correction):
+            result.append(Interval(i, float(seen_low[row]), float(seen_high[row]), exact=False))
             continue
-        objective = objectives[i]
+        objective = objectives[row]
         bounds, blockers = [], set()
         for sign in (1.0, -1.0):
             solution = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
@@ -247,9 +245,9 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
                 raise AuditInconsistent(f"solver: {solution.message}")
             value = sign * solution.fun
             bounds.append(value)
-            for k, other in objectives.items():
-                at = float(other @ solution.x)
-                seen_low[k], seen_high[k] = min(seen_low[k], at), max(seen_high[k], at)
+            values = objectives @ solution.x
+            np.minimum(seen_low, values, out=seen_low)
+            np.maximum(seen_high, values, out=seen_high)
             narrow = correction or (value > 1 + EPSILON if sign > 0 else value < threshold - 1 - EPSILON)
             if narrow:
                 # The constraints with a non-zero dual value are the published numbers that
