@@ -81,20 +81,33 @@ def intervals_of(numbers: list[tuple[frozenset, str]], threshold: int) -> list[t
     """For every hidden number (index into ``numbers``), the lowest and highest value it can take
     given all the others: shown numbers exact, '<threshold' in 1..threshold-1, '×' anything ≥ 0.
     Each number is given with the set of finest counts it adds up."""
-    # Counts that appear in exactly the same numbers are one unknown to the attacker.
+    hidden = [index for index, (cell, text) in enumerate(numbers) if not text.isdigit() and cell]
+    ranges = ranges_of(numbers, threshold, [(numbers[index][0], frozenset()) for index in hidden])
+    return [(index, low, high) for index, (low, high) in zip(hidden, ranges)]
+
+
+def ranges_of(numbers: list[tuple[frozenset, str]], threshold: int,
+              targets: list[tuple[frozenset, frozenset]]) -> list[tuple[float, float]]:
+    """The lowest and highest value of each target, a sum of counts minus a sum of counts (for a
+    correction: a number's counts after it minus the same counts before), given ``numbers``."""
+    # Counts that appear in exactly the same numbers and targets are one unknown to the attacker.
     members: dict = {}
     for index, (cell, _text) in enumerate(numbers):
         for atom in cell:
             members.setdefault(atom, []).append(index)
-    signatures: dict[tuple[int, ...], int] = {}
+    for index, (plus, minus) in enumerate(targets):
+        for atom in plus | minus:
+            members.setdefault(atom, []).append((index, atom in minus))
+    signatures: dict[tuple, int] = {}
     column = {}
     for atom, where in members.items():
         column[atom] = signatures.setdefault(tuple(where), len(signatures))
     width = len(signatures)
 
-    def row(cell: frozenset):
+    def row(plus: frozenset, minus: frozenset = frozenset()):
         vector = np.zeros(width)
-        vector[sorted({column[a] for a in cell})] = 1.0
+        vector[sorted({column[a] for a in plus})] = 1.0
+        vector[sorted({column[a] for a in minus})] = -1.0
         return csr_matrix(vector)
 
     a_eq, b_eq, a_ub, b_ub = [], [], [], []
@@ -108,15 +121,13 @@ def intervals_of(numbers: list[tuple[frozenset, str]], threshold: int) -> list[t
     a_eq_matrix = vstack(a_eq) if a_eq else None
     a_ub_matrix = vstack(a_ub) if a_ub else None
     result = []
-    for index, (cell, text) in enumerate(numbers):
-        if text.isdigit() or not cell:
-            continue
-        objective = row(cell).toarray().ravel()
+    for plus, minus in targets:
+        objective = row(plus, minus).toarray().ravel()
         bounds = []
         for sign in (1.0, -1.0):
             solution = linprog(sign * objective, A_ub=a_ub_matrix, b_ub=b_ub or None,
                                A_eq=a_eq_matrix, b_eq=b_eq or None, bounds=(0, None), method="highs")
             assert solution.status in (0, 3), solution.message
-            bounds.append(sign * solution.fun if solution.status == 0 else float("inf"))
-        result.append((index, bounds[0], bounds[1]))
+            bounds.append(sign * solution.fun if solution.status == 0 else -sign * float("inf"))
+        result.append((bounds[0], bounds[1]))
     return result

@@ -42,6 +42,10 @@ class Release(Base):
     threshold: Mapped[int] = mapped_column(Integer)
     content: Mapped[dict[str, Any]] = mapped_column(JSON)     # tables, headlines and levels as shown
     audit_basis: Mapped[list[Any]] = mapped_column(JSON)      # [population, months, filters, status, value]
+    # Per slice of the data (one population in one month, "verwijzingen 2026-02"): [state, fingerprint].
+    # Releases computed from the same counts of a slice share its state; see operations.slice_states.
+    # None for releases published before states were kept.
+    data_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     @property
     def title(self) -> str:

@@ -2,11 +2,13 @@
 
 ``publish_release`` computes the tables of one ended period once, picks each table's level of
 detail, audits the release together with every release published before it (all versions, since
-the steering group has seen them all), adds secondary suppression until every hidden cell keeps
-its protection interval, and stores what is shown. It refuses when that cannot be done.
+the steering group has seen them all, each in the data state it was computed from), adds secondary
+suppression until every hidden cell and every small correction between states keeps its protection
+interval, and stores what is shown. It refuses when that cannot be done.
 """
 from __future__ import annotations
 
+import json
 import time as timer
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +21,7 @@ from ..audit.trail import record
 from ..db import db
 from ..errors import DomainError
 from ..reference.models import PilotPeriod
+from ..security.fields import blind_index
 from ..timeutil import today, utcnow
 from . import facts as F
 from . import queries
@@ -71,12 +74,58 @@ def protection_from(config: dict) -> Protection:
     return Protection(threshold, max(1, min(int(width), threshold - 2)))
 
 
-def _earlier_cells(period: ReleasePeriod) -> list[AuditCell]:
-    """Every number of every release (all versions) linked to this period through overlapping
-    periods, directly or by a chain (a quarter, its year, the next quarter): releases outside that
-    chain share no month, hence no count, and cannot narrow anything here."""
-    cells: list[AuditCell] = []
-    towns = [t for t, _n, _s in queries.municipalities()]
+# Data states. Every atom belongs to a slice: one population in one month ("verwijzingen
+# 2026-02"). A release stores, per slice it covers, a keyed fingerprint of that slice's counts and
+# the slice's state: the state of an earlier release with the same fingerprint, else the next
+# number (in publication order). The audit gives every (atom, state) its own unknown. Releases
+# computed from the same counts thus share unknowns (a reader may rightly subtract a quarter from
+# its year), and releases computed before and after a correction (v1 and v2 of a quarter) are
+# never forced into one system. Stored, not derived from whether the published numbers happen to
+# fit one system: they can fit while the hidden counts under them changed, and then the audit
+# would model a reader who subtracts numbers of different data as if they were the same.
+LEGACY_STATE = 0     # releases from before states were kept: one state, as the audit then assumed
+
+
+@dataclass
+class _Audited:
+    """A release as the audit sees it: its cells on unversioned atoms and the state of each slice."""
+
+    key: object                                  # the release id, or None for the one being prepared
+    label: str
+    states: dict[str, int]
+    cells: list[AuditCell]
+
+
+def slice_key(atom: tuple) -> str:
+    return f"{atom[0]} {atom[1]}"
+
+
+def fingerprints(data: F.Facts, months: list[str]) -> dict[str, str]:
+    """A keyed fingerprint of the counts of every slice of the period (empty slices too)."""
+    grouped: dict[str, list] = {f"{population} {month}": [] for population in F.POPULATIONS for month in months}
+    for atom, n in data.items():
+        grouped.setdefault(slice_key(atom), []).append([[str(part) for part in atom[2:]], n])
+    index = blind_index()
+    return {key: index.counts_fingerprint(key, json.dumps(sorted(counts))) for key, counts in grouped.items()}
+
+
+def slice_states(prints: dict[str, str], earlier: list[Release]) -> dict[str, list]:
+    """[state, fingerprint] per slice: an earlier state with the same counts, else a new one."""
+    known: dict[str, dict[str, int]] = {}
+    for release in earlier:
+        for key, (state, print_) in (release.data_state or {}).items():
+            known.setdefault(key, {})[print_] = state
+    result = {}
+    for key, print_ in prints.items():
+        states = known.get(key, {})
+        result[key] = [states.get(print_, max(states.values(), default=LEGACY_STATE) + 1), print_]
+    return result
+
+
+def _linked_releases(period: ReleasePeriod) -> list[Release]:
+    """Every release (all versions) linked to this period through overlapping periods, directly or
+    by a chain (a quarter, its year, the next quarter): releases outside that chain share no month,
+    hence no count, and cannot narrow anything here."""
     low, high = period.start, period.end
     while True:
         bounds = db.session.execute(select(func.min(Release.starts_on), func.max(Release.ends_on))
@@ -86,11 +135,49 @@ def _earlier_cells(period: ReleasePeriod) -> list[AuditCell]:
             break
         low, high = new_low, new_high
     overlapping = select(Release).where(Release.starts_on <= high, Release.ends_on >= low)
-    for release in db.session.scalars(overlapping.order_by(Release.id)):
-        for spec, status, value, sensitive in release.audit_basis:
-            cells.append(AuditCell(Spec.from_json(spec).atoms(towns), Status(status), value, ("release", release.id),
-                                   sensitive))
-    return cells
+    return list(db.session.scalars(overlapping.order_by(Release.id)))
+
+
+def _audited(release: Release, towns: list[int], legacy_as: dict[str, int] | None = None) -> _Audited:
+    states = {key: state for key, (state, _print) in (release.data_state or {}).items()}
+    cells = [AuditCell(Spec.from_json(spec).atoms(towns), Status(status), value, ("release", release.id), sensitive)
+             for spec, status, value, sensitive in release.audit_basis]
+    if release.data_state is None:
+        states = {slice_key(atom): (legacy_as or {}).get(slice_key(atom), LEGACY_STATE)
+                  for cell in cells for atom in cell.atoms}
+    return _Audited(release.id, release.title, states, cells)
+
+
+def _versioned(release: _Audited, cell: AuditCell) -> AuditCell:
+    atoms = frozenset((atom, release.states[slice_key(atom)]) for atom in cell.atoms)
+    return AuditCell(atoms, cell.status, cell.value, cell.tag, cell.sensitive)
+
+
+def _changed(old: _Audited, new: _Audited) -> dict[str, tuple[int, int]]:
+    return {key: (state, new.states[key]) for key, state in old.states.items()
+            if key in new.states and new.states[key] != state}
+
+
+def _corrections(releases: list[_Audited]) -> list[AuditCell]:
+    """The correction table: for every two releases of different data states, every published
+    number of either, restricted to the slices whose counts differ, as (later state - earlier state).
+    Where a reader can pin such a difference to a small non-zero value, they learn that a few
+    families' records were corrected; the audit protects it as a small count."""
+    result: dict[tuple, AuditCell] = {}
+    for position, old in enumerate(releases):
+        for new in releases[position + 1:]:
+            changed = _changed(old, new)
+            if not changed:
+                continue
+            for cell in old.cells + new.cells:
+                terms = [atom for atom in cell.atoms if slice_key(atom) in changed]
+                if not terms:
+                    continue
+                plus = frozenset((atom, changed[slice_key(atom)][1]) for atom in terms)
+                minus = frozenset((atom, changed[slice_key(atom)][0]) for atom in terms)
+                result.setdefault((plus, minus), AuditCell(plus | minus, Status.CORRECTION, None,
+                                                           ("correctie", old.key, new.key), True, minus))
+    return list(result.values())
 
 
 def _choose_level(definition, levels, months, label, towns, data, protection) -> tuple[Prepared, dict, str]:
@@ -166,7 +253,7 @@ def publish_release(period: ReleasePeriod, *, by: object | None, config: dict, n
     for definition in definitions():
         chosen.append(_choose_level(definition, _levels_for(definition.axis, period.kind, months), months,
                                     period.label, towns, data, protection))
-    # The whole release together with every earlier release.
+    # The whole release together with every earlier release, each in its own data state.
     current: list[AuditCell] = []
     candidates = {}
     positions: list[tuple[int, tuple[int, int]]] = []
@@ -176,19 +263,37 @@ def publish_release(period: ReleasePeriod, *, by: object | None, config: dict, n
             positions.append((index, (candidate.row, candidate.column)))
             current.append(cell)
             candidates[len(current) - 1] = candidate
-    earlier = _earlier_cells(period)
+    linked = _linked_releases(period)
+    state = slice_states(fingerprints(data, months), linked)
+    this = _Audited(None, period.label, {key: number for key, (number, _p) in state.items()}, current)
+    # Releases from before states were kept are first taken to hold this release's counts (as the
+    # audit assumed then); where their numbers contradict this release's, as a state of their own.
+    legacy = any(release.data_state is None for release in linked)
+    final, earlier = None, []
+    for legacy_as in ([this.states, None] if legacy else [None]):
+        earlier = [_audited(release, town_ids, legacy_as) for release in linked]
+        fixed = [_versioned(release, cell) for release in earlier for cell in release.cells]
+        mine = [_versioned(this, cell) for cell in current]
+        try:
+            outcome = suppress(fixed + mine + _corrections(earlier + [this]),
+                               {i + len(fixed): c for i, c in candidates.items()}, protection)
+        except AuditInconsistent:
+            continue
+        except PublicationRefused as exc:
+            raise ReleaseRefused("De publicatie doorstaat de controle op herleidbaarheid niet, ook niet met "
+                                 "extra verborgen cellen; niets gepubliceerd.") from exc
+        final = outcome.statuses[len(fixed):len(fixed) + len(mine)]
+        break
+    if final is None:
+        raise ReleaseRefused("De cijfers van eerdere publicaties sluiten niet op elkaar aan; deze publicatie "
+                             "kan daardoor niet veilig worden gecontroleerd. Niets gepubliceerd.")
+    corrected = [release.label for release in earlier if _changed(release, this)]
     note = ""
-    try:
-        outcome = suppress(earlier + current, {i + len(earlier): c for i, c in candidates.items()}, protection)
-        final = outcome.statuses[len(earlier):]
-    except AuditInconsistent:
-        # Data corrected since an earlier release: its numbers and these no longer fit one system.
-        outcome = suppress(current, candidates, protection)
-        final = outcome.statuses
-        note = "Gegevens zijn gecorrigeerd sinds een eerdere publicatie; deze publicatie is apart gecontroleerd."
-    except PublicationRefused as exc:
-        raise ReleaseRefused("De publicatie doorstaat de controle op herleidbaarheid niet; niets gepubliceerd.") \
-            from exc
+    if corrected:
+        note = (f"Sinds de publicatie van {', '.join(dict.fromkeys(corrected))} zijn gegevens over deze "
+                "periode gecorrigeerd; deze publicatie gaat uit van de gecorrigeerde gegevens. Ook de "
+                "verschillen tussen de versies zijn gecontroleerd: een kleine correctie is niet uit de "
+                "cijfers af te leiden.")
     status_of = {pos: s for pos, s in zip(positions, final)}
     content = {"tables": [], "notes": [note] if note else [], "threshold": protection.threshold,
                "width": protection.width}
@@ -207,7 +312,7 @@ def publish_release(period: ReleasePeriod, *, by: object | None, config: dict, n
     release = Release(kind=period.kind, label=period.label, starts_on=period.start, ends_on=period.end,
                       version=(existing or 0) + 1, published_at=utcnow(), published_by_id=getattr(by, "id", None),
                       reason=(reason or "").strip() or None, threshold=protection.threshold, content=content,
-                      audit_basis=basis)
+                      audit_basis=basis, data_state=state)
     db.session.add(release)
     db.session.flush()
     record(AuditAction.CREATE, by=by, username=None if by else "systeem", object_type="metrics_release",

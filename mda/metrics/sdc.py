@@ -28,6 +28,9 @@ class Status(str, enum.Enum):
     SHOWN = "shown"
     PRIMARY = "primary"          # 1..threshold-1, shown as "<threshold"
     SECONDARY = "secondary"      # hidden so that a primary cell keeps its interval, shown as "×"
+    # Never published: the difference of one published number between two data states (a
+    # correction). It constrains nothing; the audit only asks how well a reader can compute it.
+    CORRECTION = "correction"
 
 
 @dataclass
@@ -39,6 +42,7 @@ class AuditCell:
     value: int | None = None     # the shown value; None where hidden (the audit never needs it)
     tag: Hashable = None         # who the cell is, for the caller
     sensitive: bool = False      # a count of 1..threshold-1: must keep its protection interval
+    minus: frozenset[Hashable] = frozenset()   # for a correction: the atoms of ``atoms`` counted negatively
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Interval:
     low: float
     high: float
     blockers: frozenset[int] = frozenset()   # cells whose published bound narrows a failing side
+    exact: bool = True           # False: values seen at feasible points, already far enough apart
 
 
 class AuditInconsistent(Exception):
@@ -74,6 +79,21 @@ class Protection:
             return low <= 1 + EPSILON and high >= self.threshold - 1 - EPSILON
         return high - low >= self.width - EPSILON
 
+    def wide(self, low: float, high: float, correction: bool = False) -> bool:
+        """Protected whatever the interval's exact ends: true of every wider interval too."""
+        if correction:
+            return high - low >= (self.width or self.threshold - 2) - EPSILON
+        return self.holds(low, high)
+
+    def holds_correction(self, low: float, high: float) -> bool:
+        """A correction (new state minus old) the reader can narrow down is safe only when it is
+        known to be 0 or at least the threshold either way; otherwise it may be a small change
+        (one family's record moved) and must stay as wide as a small count's interval."""
+        if self.wide(low, high, correction=True):
+            return True
+        pinned_zero = abs(low) <= EPSILON and abs(high) <= EPSILON
+        return pinned_zero or low >= self.threshold - EPSILON or high <= -self.threshold + EPSILON
+
 
 def _components(cells: Sequence[AuditCell]) -> list[list[int]]:
     """Groups of cells that share atoms, directly or through others: separate linear programs."""
@@ -100,39 +120,65 @@ def _components(cells: Sequence[AuditCell]) -> list[list[int]]:
     return list(groups.values())
 
 
+class Solved:
+    """What one audit learnt, for the next round of secondary suppression: the components (which
+    cells share atoms does not depend on what is hidden) and each component's intervals, keyed by
+    the status and value of every cell in it. A round re-solves only the components in which it
+    hid something; the others have the same linear programs, so the same answers."""
+
+    def __init__(self) -> None:
+        self.components: list[list[int]] | None = None
+        self.results: dict[tuple, list[Interval]] = {}
+
+
 def intervals(cells: Sequence[AuditCell], protection: Protection,
-              only: Iterable[int] | None = None) -> list[Interval]:
+              only: Iterable[int] | None = None, solved: Solved | None = None) -> list[Interval]:
     """The attacker's lowest and highest value of every hidden sensitive cell (or of those in ``only``)."""
     wanted = set(only) if only is not None else None
+    if solved is None:
+        solved = Solved()
+    if solved.components is None:
+        solved.components = _components(cells)
     result: list[Interval] = []
-    for component in _components(cells):
+    for component in solved.components:
         targets = [i for i in component if cells[i].sensitive and cells[i].status != Status.SHOWN
                    and (wanted is None or i in wanted)]
-        if targets:
-            result.extend(_solve_component(cells, component, targets, protection.threshold))
+        if not targets:
+            continue
+        key = (tuple(targets), tuple((cells[i].status, cells[i].value) for i in component))
+        if key not in solved.results:
+            solved.results[key] = _solve_component(cells, component, targets, protection)
+        result.extend(solved.results[key])
     return result
 
 
 def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: list[int],
-                     threshold: int) -> list[Interval]:
+                     protection: Protection) -> list[Interval]:
+    threshold = protection.threshold
     zero: set[Hashable] = set()
     for i in component:
         if cells[i].status == Status.SHOWN and cells[i].value == 0:
             zero.update(cells[i].atoms)
     # Atoms in exactly the same cells are one variable to the attacker: merge them.
+    # (A correction counts some atoms negatively: those are marked by a negative cell number.)
     signature: dict[Hashable, list[int]] = defaultdict(list)
     for i in component:
+        minus = cells[i].minus
         for atom in cells[i].atoms:
             if atom not in zero:
-                signature[atom].append(i)
+                signature[atom].append(-i - 1 if atom in minus else i)
     columns: dict[tuple[int, ...], int] = {}
     for members in signature.values():
         columns.setdefault(tuple(members), len(columns))
     n = len(columns)
     cell_columns: dict[int, list[int]] = defaultdict(list)
+    negative: dict[int, list[int]] = defaultdict(list)
     for members, column in columns.items():
         for i in members:
-            cell_columns[i].append(column)
+            if i >= 0:
+                cell_columns[i].append(column)
+            else:
+                negative[-i - 1].append(column)
     eq_rows, eq_b, ub_rows, ub_b = [], [], [], []
     eq_owner: list[int] = []
     ub_owner: list[int] = []
@@ -168,10 +214,24 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
     a_ub = matrix(ub_rows)
     b_eq = np.array(eq_b, dtype=float) if eq_rows else None
     b_ub = np.array(ub_b, dtype=float) if ub_rows else None
+    objectives = np.zeros((len(targets), n))
+    for row, i in enumerate(targets):
+        objectives[row, cell_columns[i]] = 1.0
+        objectives[row, negative[i]] = -1.0
+    # Every solution is a point the reader cannot rule out: the value of each target there lies
+    # within that target's interval. A target whose values seen so far are already far enough apart
+    # is protected without solving its own two programs (it is then reported with those values,
+    # inner bounds of its interval); every other target is solved exactly, so the audit decides as
+    # if all were solved.
+    seen_low = np.full(len(targets), np.inf)
+    seen_high = np.full(len(targets), -np.inf)
     result = []
-    for i in targets:
-        objective = np.zeros(n)
-        objective[cell_columns[i]] = 1.0
+    for row, i in enumerate(targets):
+        correction = cells[i].status == Status.CORRECTION
+        if protection.wide(float(seen_low[row]), float(seen_high[row]), correction):
+            result.append(Interval(i, float(seen_low[row]), float(seen_high[row]), exact=False))
+            continue
+        objective = objectives[row]
         bounds, blockers = [], set()
         for sign in (1.0, -1.0):
             solution = linprog(sign * objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
@@ -179,13 +239,16 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
             if solution.status == 2:
                 raise AuditInconsistent("the published numbers contradict each other")
             if solution.status == 3:
-                bounds.append(float("inf"))
+                bounds.append(-sign * float("inf"))
                 continue
             if solution.status != 0:
                 raise AuditInconsistent(f"solver: {solution.message}")
             value = sign * solution.fun
             bounds.append(value)
-            narrow = value > 1 + EPSILON if sign > 0 else value < threshold - 1 - EPSILON
+            values = objectives @ solution.x
+            np.minimum(seen_low, values, out=seen_low)
+            np.maximum(seen_high, values, out=seen_high)
+            narrow = correction or (value > 1 + EPSILON if sign > 0 else value < threshold - 1 - EPSILON)
             if narrow:
                 # The constraints with a non-zero dual value are the published numbers that
                 # hold this side in: the cells that secondary suppression should loosen.
@@ -201,8 +264,10 @@ def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: 
 
 
 def failing(cells: Sequence[AuditCell], protection: Protection,
-            only: Iterable[int] | None = None) -> list[Interval]:
-    return [iv for iv in intervals(cells, protection, only) if not protection.holds(iv.low, iv.high)]
+            only: Iterable[int] | None = None, solved: Solved | None = None) -> list[Interval]:
+    return [iv for iv in intervals(cells, protection, only, solved)
+            if not (protection.holds_correction if cells[iv.cell].status == Status.CORRECTION
+                    else protection.holds)(iv.low, iv.high)]
 
 
 @dataclass
@@ -225,19 +290,21 @@ class Suppression:
 
 
 def suppress(cells: list[AuditCell], candidates: dict[int, Candidate], protection: Protection,
-             max_rounds: int = 60) -> Suppression:
+             max_rounds: int = 60, reuse: bool = True) -> Suppression:
     """Hide more cells of the release being prepared (those in ``candidates``; the other cells are
     earlier releases, fixed) until every primary cell keeps its interval.
 
     Greedy: for every failing primary cell, hide the smallest visible cell in the same row or
     column of the same table (an inner cell before a margin; a 0 is the cheapest, unless it is a
     structural zero), else the smallest visible cell of this release that shares atoms with it
-    (the same people counted in another table or margin). Then audit again."""
+    (the same people counted in another table or margin). Then audit again (``reuse``: only the
+    components in which something was hidden; False solves everything again, for comparison)."""
     statuses = [cell.status for cell in cells]
-    work = [AuditCell(cell.atoms, cell.status, cell.value, cell.tag, cell.sensitive) for cell in cells]
+    work = [AuditCell(cell.atoms, cell.status, cell.value, cell.tag, cell.sensitive, cell.minus) for cell in cells]
     result = Suppression(statuses)
+    solved = Solved() if reuse else None
     for round_number in range(max_rounds):
-        bad = failing(work, protection)
+        bad = failing(work, protection, solved=solved)
         result.rounds = round_number + 1
         if not bad:
             result.statuses = [cell.status for cell in work]

@@ -111,7 +111,9 @@ class BlindIndex:
     """Keyed HMAC over normalised, nearly unique values; its key is no encryption key.
 
     Only BSN and name plus date of birth are indexed: low-cardinality fields
-    would leak through the frequency of their index values.
+    would leak through the frequency of their index values. The same key also fingerprints a
+    month of steering counts (a whole slice, not one field), so that releases can tell whether
+    they were computed from the same data without storing the counts.
     """
 
     def __init__(self, key: bytes):
@@ -125,3 +127,6 @@ class BlindIndex:
 
     def name_and_birth_date(self, name: str, birth_date: date) -> str:
         return self._digest("name-dob", f"{normalise_name(name)}|{birth_date.isoformat()}")
+
+    def counts_fingerprint(self, slice_key: str, canonical: str) -> str:
+        return self._digest("metrics-slice", f"{slice_key}|{canonical}")
