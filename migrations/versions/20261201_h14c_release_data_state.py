@@ -1,7 +1,7 @@
 """metrics_releases: the data state of each slice a release was computed from
 
 Revision ID: h14c_1
-Revises: h22_1
+Revises: w23_1
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = 'h14c_1'
-down_revision = 'h22_1'
+down_revision = 'w23_1'
 branch_labels = None
 depends_on = None
 
