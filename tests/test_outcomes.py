@@ -128,3 +128,21 @@ def test_the_follow_up_is_recorded_on_the_case_page_once_due(app: Flask, clock: 
         check = db.session.scalars(select(FollowUpCheck).where(FollowUpCheck.case_id == case_id)).one()
         assert (check.family_safe, check.new_vt_report, check.new_house_ban, check.new_referral) == \
             (FamilySafe.YES, False, False, True)
+
+
+def test_a_headline_figure_not_shown_says_why(ctx: Flask) -> None:
+    """A share whose part is hidden is not "fewer than 10" when the whole is 41: the text names
+    the hidden count; a whole below the threshold or itself hidden says so."""
+    rows = {"Casussen afgesloten": 41, "Oordeel bij afsluiting: duurzaam veilig": None,
+            "Follow-up na 12 maanden vastgelegd": 6, "waarvan gezin veilig na 12 maanden": 4,
+            "Afgesloten en 12 maanden gevolgd": None, "waarvan her-melding binnen 12 maanden": 0,
+            "Stabiele veiligheid bereikt": 12}
+    figures = ops._headline_figures({"rows": [{"label": k, "numbers": [v]} for k, v in rows.items()]},
+                                    ops.year(2025), 10)
+    assert figures["duurzaam_aandeel"] == ("niet getoond: het aantal duurzaam veilig afgesloten casussen is "
+                                           "verborgen, zodat geen gezin herkenbaar wordt")
+    assert figures["veilig_na_12"] == "niet getoond bij minder dan 10 vastgelegde follow-ups"
+    assert figures["hermelding_aandeel"] == "niet getoond: het aantal gevolgde casussen is verborgen (klein aantal)"
+    assert figures["doorlooptijd_mediaan"] == "geen gegevens"    # 41 closures counted, none in this empty database
+    assert set(figures) == {"stabiel_mediaan", "doorlooptijd_mediaan", "duurzaam_aandeel", "veilig_na_12",
+                            "hermelding_aandeel"}

@@ -343,36 +343,49 @@ def _percent(part: int, whole: int) -> int:
 
 def _headline_figures(table: dict, period: ReleasePeriod, threshold: int) -> dict:
     """Medians and shares next to the headline counts, each only where its count is shown and
-    at least the threshold (a median of fewer cases says too much about each of them)."""
+    at least the threshold (a median of fewer cases says too much about each of them); where a
+    figure is not shown, the text says why, so that "not shown for fewer than 10" never stands
+    next to a count of 41."""
     numbers = {row["label"]: row["numbers"][0] for row in table["rows"]}
     window = Period(period.start, period.end, period.label)
     result: dict[str, str] = {}
+
+    def held_back(whole: int | None, whole_words: str, *parts: tuple[int | None, str]) -> str | None:
+        if whole is None:
+            return f"niet getoond: het aantal {whole_words} is verborgen (klein aantal)"
+        if whole < threshold:
+            return f"niet getoond bij minder dan {threshold} {whole_words}"
+        for part, part_words in parts:
+            if part is None:
+                return f"niet getoond: het aantal {part_words} is verborgen, zodat geen gezin herkenbaar wordt"
+        return None
+
     reached = numbers.get("Stabiele veiligheid bereikt")
-    if reached is not None and reached >= threshold:
+    result["stabiel_mediaan"] = held_back(reached, "casussen die stabiele veiligheid bereikten") or ""
+    if not result["stabiel_mediaan"]:
         merged = [pair for histogram in queries.days_to_stable_safety(window).values() for pair in histogram]
         stats = quantiles(merged)
-        if stats:
-            result["stabiel_mediaan"] = f"{stats[1]:.0f} dagen (mediaan vanaf opening)"
+        result["stabiel_mediaan"] = f"{stats[1]:.0f} dagen (mediaan vanaf opening)" if stats else "geen gegevens"
     closed = numbers.get("Casussen afgesloten")
-    if closed is not None and closed >= threshold:
+    result["doorlooptijd_mediaan"] = held_back(closed, "afgesloten casussen") or ""
+    if not result["doorlooptijd_mediaan"]:
         merged = [pair for histogram in queries.trajectory_days(window).values() for pair in histogram]
         stats = quantiles(merged)
-        if stats:
-            result["doorlooptijd_mediaan"] = (f"{stats[1]:.0f} dagen (mediaan); de pilot verwacht ongeveer "
-                                              f"1,5 jaar ({PILOT_BENCHMARK_DAYS} dagen)")
+        result["doorlooptijd_mediaan"] = (f"{stats[1]:.0f} dagen (mediaan); de pilot verwacht ongeveer "
+                                          f"1,5 jaar ({PILOT_BENCHMARK_DAYS} dagen)") if stats else "geen gegevens"
     lasting = numbers.get("Oordeel bij afsluiting: duurzaam veilig")
-    if lasting is not None and closed is not None and closed >= threshold:
-        result["duurzaam_aandeel"] = (f"{_percent(lasting, closed)}% duurzaam veilig bij afsluiting; "
-                                      f"uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
+    result["duurzaam_aandeel"] = held_back(closed, "afgesloten casussen", (lasting, "duurzaam veilig afgesloten casussen")) \
+        or (f"{_percent(lasting, closed)}% duurzaam veilig bij afsluiting; "
+            f"uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
     checked = numbers.get("Follow-up na 12 maanden vastgelegd")
     safe = numbers.get("waarvan gezin veilig na 12 maanden")
-    if checked is not None and safe is not None and checked >= threshold:
-        result["veilig_na_12"] = (f"{_percent(safe, checked)}% veilig na twaalf maanden (van de vastgelegde "
-                                  f"follow-ups); uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
+    result["veilig_na_12"] = held_back(checked, "vastgelegde follow-ups", (safe, "gezinnen veilig na twaalf maanden")) \
+        or (f"{_percent(safe, checked)}% veilig na twaalf maanden (van de vastgelegde "
+            f"follow-ups); uitgangspunt: ongeveer {round(100 * BASELINE_LASTING)}%")
     followed = numbers.get("Afgesloten en 12 maanden gevolgd")
     again = numbers.get("waarvan her-melding binnen 12 maanden")
-    if followed is not None and again is not None and followed >= threshold:
-        result["hermelding_aandeel"] = f"{_percent(again, followed)}% her-melding binnen 12 maanden"
+    result["hermelding_aandeel"] = held_back(followed, "gevolgde casussen", (again, "her-meldingen")) \
+        or f"{_percent(again, followed)}% her-melding binnen 12 maanden"
     return result
 
 
