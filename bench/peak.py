@@ -20,7 +20,8 @@ one request typical of its role:
 * steering: the stuurinformatie release list, the release page, a table (CSV) or the workbook (xlsx).
 
 Afterwards: total requests, achieved requests/s, p50/p95/p99 per action and overall, errors (5xx,
-any unexpected status, connection errors) with counts, the client's own overhead (CPU per request,
+any unexpected status, connection errors) with counts, the time the same requests took inside the
+app (from the workers' JSON request log: the rest of a latency is waiting for a worker), the client's own overhead (CPU per request,
 how late the threads woke from their think time), the workers' peak memory; then every acknowledged
 journal entry and API referral is checked to be in the database exactly once, and the whole audit
 chain is verified (mda.audit.trail.verify). Exit status 1 when overall p95 >= --p95-limit (100 ms),
@@ -369,6 +370,18 @@ def check_writes(env: dict[str, str], before: dict, seen: dict) -> dict:
     }
 
 
+def server_durations(log: Path, offset: int) -> list[float]:
+    """Seconds each request of the run took inside the app (its JSON request log line): the part
+    of the client's latency that is not waiting for a free worker or the client's own overhead."""
+    durations = []
+    with log.open("rb") as lines:
+        lines.seek(offset)
+        for line in lines:
+            if line.startswith(b"{") and b'"duration_ms"' in line:
+                durations.append(json.loads(line)["duration_ms"] / 1000)
+    return durations
+
+
 def verify_chain(env: dict[str, str]) -> tuple[bool, str, float]:
     from mda.audit.trail import verify
     from mda.db import db
@@ -415,6 +428,7 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901
                     raise SystemExit(message)
             print(f"{len(users)} users logged in in {time.monotonic() - login_started:.1f} s; load starts",
                   flush=True)
+            log_offset = (workdir / "gunicorn-peak.log").stat().st_size
             start_at.value = time.time() + 1.0
             go.set()
             parts = [results.get(timeout=args.seconds + 300) for _ in processes]
@@ -427,13 +441,14 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901
         wall = args.seconds  # no request starts after the deadline; the last ones end just after it
         memory = server.peak_memory_mb()
     seen = merge(parts)
+    served = server_durations(workdir / "gunicorn-peak.log", log_offset)
     every = [value for values in seen["latencies"].values() for value in values]
     total = len(every)
     report: dict = {"workdir": str(workdir), "database": database, "users": before["counts"], "rate_target": args.rate,
                     "seconds": args.seconds, "workers": args.workers, "processes": args.processes,
                     "requests": total, "achieved_rps": total / wall, "overall": figures(every),
                     "actions": {action: figures(values) for action, values in sorted(seen["latencies"].items())},
-                    "errors": dict(seen["errors"]), "worker_peak_mb": memory}
+                    "errors": dict(seen["errors"]), "worker_peak_mb": memory, "server": figures(served)}
     cpu = sum(seen["cpu_seconds"])
     report["client"] = {"cpu_seconds": cpu, "cpu_ms_per_request": cpu / total * 1000 if total else None,
                         "cpu_share_of_one_core": cpu / wall,
@@ -446,6 +461,10 @@ def run(args: argparse.Namespace) -> int:  # noqa: C901
     for action, f in [*report["actions"].items(), ("OVERALL", report["overall"])]:
         if f["requests"]:
             print(f"{action:22} {f['requests']:6d} {f['p50']:8.1f} {f['p95']:8.1f} {f['p99']:8.1f} {f['max']:8.1f}")
+    if served:
+        f = report["server"]
+        print(f"{'(server side, app log)':22} {f['requests']:6d} {f['p50']:8.1f} {f['p95']:8.1f} {f['p99']:8.1f} "
+              f"{f['max']:8.1f}")
     statuses = ", ".join(f"{a} {s}: {n}" for (a, s), n in sorted(seen["statuses"].items()))
     print(f"statuses: {statuses}")
     print("errors: " + (", ".join(f"{what}: {n}" for what, n in sorted(seen["errors"].items())) or "none"))
