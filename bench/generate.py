@@ -14,6 +14,7 @@ shape is the same at every scale, so pilot and national differ only in volume.
 
 Writes ``env.json`` (the workers' environment, including the generated keys: benchmark data only)
 and ``manifest.json`` (accounts) in the work directory; ``bench/run.py`` reads both.
+``--peak`` also makes what ``bench/peak.py`` needs (see add_peak_data); without it nothing changes.
 """
 from __future__ import annotations
 
