@@ -14,11 +14,13 @@ shape is the same at every scale, so pilot and national differ only in volume.
 
 Writes ``env.json`` (the workers' environment, including the generated keys: benchmark data only)
 and ``manifest.json`` (accounts) in the work directory; ``bench/run.py`` reads both.
+``--peak`` also makes what ``bench/peak.py`` needs (see add_peak_data); without it nothing changes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 import uuid
@@ -36,6 +38,12 @@ SCALES = {  # cases, persons, journal entries, audit records
     "national": (12_500, 60_000, 1_000_000, 5_000_000),
 }
 BATCH = 20_000
+# --peak: the login accounts of bench/peak.py's 100 simulated users (a national peak's mix). The
+# seed's usual counts (20 coordinators, 4 team leads, 4 experts, 2 Veilig Thuis, 2 steering) are
+# too few for 100 users who each log in once: a TOTP code is accepted once per account and step.
+PEAK_ACCOUNTS = {"coordinator": 50, "lead": 8, "expert": 28, "referrer": 8, "steering": 6}
+PEAK_CASES_PER_EXPERT = 20
+PEAK_REFERRALS = 100
 
 
 def log(message: str) -> None:
@@ -217,6 +225,64 @@ def generate(app, cases: int, persons: int, journal: int, audit: int,  # noqa: A
     return timings
 
 
+def add_peak_data(app, api_token: str) -> dict[str, float]:  # noqa: ANN001
+    """What bench/peak.py's roles need beyond the usual data set: the experts in the teams of
+    ~20 cases each, submitted referrals from Veilig Thuis (through the API, as a registration
+    system sends them), and one published stuurinformatie release (the last ended quarter)."""
+    from sqlalchemy import insert, select
+
+    from mda.accounts.models import Role, User, UserRole
+    from mda.cases.models import Case
+    from mda.db import db
+    from mda.metrics.operations import ReleaseRefused, publish_release, quarter
+    from mda.reference.models import Discipline
+    from mda.teams.models import TeamMembership, TeamPhase, TeamRole
+    from mda.timeutil import today
+
+    from tests.system.test_load import api_payload
+
+    timings: dict[str, float] = {}
+    with app.app_context():
+        session = db.session
+        started = time.monotonic()
+        experts = list(session.scalars(select(User).join(UserRole).where(UserRole.role == Role.EXPERT)
+                                       .order_by(User.id)))
+        case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+        discipline = session.scalars(select(Discipline.code).order_by(Discipline.code)).first()
+        rows = []
+        for number, expert in enumerate(experts):
+            for case_id in case_ids[number::len(experts)][:PEAK_CASES_PER_EXPERT]:
+                rows.append({"case_id": case_id, "user_id": expert.id, "organisation_id": expert.organisation_id,
+                             "team_role": TeamRole.EXPERT, "discipline_code": discipline,
+                             "team_phase": TeamPhase.BASISTEAM, "started_on": today() - timedelta(days=400),
+                             "added_by_id": None})
+        if rows:
+            session.execute(insert(TeamMembership), rows)
+        session.commit()
+        timings["peak: expert teams"] = time.monotonic() - started
+        started = time.monotonic()
+        client = app.test_client()
+        logging.getLogger("mda").setLevel(logging.WARNING)  # not a request log line per referral
+        for number in range(PEAK_REFERRALS):
+            response = client.post("/api/v1/verwijzingen", data=api_payload(f"bench-{number}"), headers={
+                "Authorization": f"Bearer {api_token}", "Content-Type": "application/json"})
+            if response.status_code != 201:
+                raise RuntimeError(f"API referral refused: {response.status_code} {response.get_data(as_text=True)}")
+        timings["peak: referrals"] = time.monotonic() - started
+        started = time.monotonic()
+        day = today()
+        year_, number = (day.year, (day.month - 1) // 3) if day.month > 3 else (day.year - 1, 4)
+        try:
+            publish_release(quarter(year_, number), by=None, config=app.config)
+            session.commit()
+        except ReleaseRefused as exc:
+            session.rollback()
+            log(f"no stuurinformatie release: {exc}")
+        timings["peak: release"] = time.monotonic() - started
+        db.dispose()
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, required=True)
@@ -228,6 +294,10 @@ def main() -> None:
     parser.add_argument("--audit", type=int)
     parser.add_argument("--closed", type=int, default=0,
                         help="close this many of the cases (the last ones); the others stay open")
+    parser.add_argument("--peak", action="store_true",
+                        help="also what bench/peak.py needs: login accounts for 100 users (coordinators, team "
+                             "leads, experts, Veilig Thuis, steering), experts in case teams, submitted "
+                             "referrals and a published stuurinformatie release")
     parser.add_argument("--verify", action="store_true", help="walk the whole audit chain afterwards")
     args = parser.parse_args()
     cases, persons, journal, audit = SCALES[args.scale]
@@ -248,11 +318,17 @@ def main() -> None:
         f"{url.split(':')[0]}")
     app = make_app(env)
     started = time.monotonic()
-    manifest = seed(app, cases=0, coordinators=20, leads=4, experts=4, referrers=2, steering=2)
+    counts = {"coordinator": 20, "lead": 4, "expert": 4, "referrer": 2, "steering": 2}
+    if args.peak:
+        counts = {role: max(count, PEAK_ACCOUNTS[role]) for role, count in counts.items()}
+    manifest = seed(app, cases=0, coordinators=counts["coordinator"], leads=counts["lead"], experts=counts["expert"],
+                    referrers=counts["referrer"], steering=counts["steering"])
     timings = {"accounts (operations)": time.monotonic() - started}
     if not 0 <= args.closed <= cases:
         parser.error("--closed must be between 0 and the number of cases")
     timings.update(generate(app, cases, persons, journal, audit, closed=args.closed))
+    if args.peak:
+        timings.update(add_peak_data(app, manifest.api_token))
     timings["total"] = time.monotonic() - total
     for name, seconds in timings.items():
         log(f"{name:24} {seconds:8.1f} s")
@@ -267,7 +343,7 @@ def main() -> None:
     (args.workdir / "env.json").write_text(json.dumps(env))
     (args.workdir / "manifest.json").write_text(manifest.to_json())
     (args.workdir / "generation.json").write_text(json.dumps({"cases": cases, "closed": args.closed, "persons": persons, "journal": journal,
-                                                              "audit": audit, "seconds": timings}))
+                                                              "audit": audit, "peak": args.peak, "seconds": timings}))
 
 
 if __name__ == "__main__":
