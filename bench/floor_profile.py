@@ -42,16 +42,10 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 
 
 def bench_app(env: dict[str, str]):  # noqa: ANN201
-    """bench.app's app with the settings of the data set (as tests.system.harness.make_app)."""
-    saved = dict(os.environ)
-    try:
-        os.environ.clear()
-        os.environ.update(env)
-        from bench.app import create_bench_app
-        return create_bench_app()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    """bench.app's app with the settings of the data set."""
+    from bench.app import create_bench_app
+    from tests.system.harness import make_app
+    return make_app(env, create_bench_app)
 
 
 def _csrf(client, path: str) -> str:  # noqa: ANN001

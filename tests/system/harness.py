@@ -52,14 +52,16 @@ def server_env(database_url: str, instance_dir: Path, keys: dict[str, str], mode
     return env
 
 
-def make_app(env: dict[str, str]):  # noqa: ANN201
-    """The production app factory with the same settings the workers get."""
-    from mda import create_app
+def make_app(env: dict[str, str], factory=None):  # noqa: ANN001, ANN201
+    """The production app factory (or ``factory``, e.g. bench.app's) with the same settings the
+    workers get: the environment is set for the factory's call only."""
+    if factory is None:
+        from mda import create_app as factory
     saved = dict(os.environ)
     try:
         os.environ.clear()
         os.environ.update(env)
-        return create_app()
+        return factory()
     finally:
         os.environ.clear()
         os.environ.update(saved)
