@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE = timedelta(minutes=5)
 
 
+QUIET_BELOW = timedelta(minutes=1)
+
+
 def did_nothing(outcome: str | None) -> bool:
     """True for an outcome whose counts are all 0 ("0 verzonden, 0 later opnieuw, 0 mislukt")."""
     counts = re.findall(r"\d+", outcome or "")
@@ -76,9 +79,11 @@ class Worker:
                                retry_after=RETRY_AFTER_FAILURE)
                 return f"fout: {type(exc).__name__}"
             leases.release(job.name, self.worker_id, outcome=outcome, day=day)
-            # A round that found nothing to do (every count 0) is not news: the outbox is polled
-            # every few seconds and would fill the log with "0 verzonden" lines.
-            log.log(logging.DEBUG if did_nothing(outcome) else logging.INFO, "job %s: %s", job.name, outcome)
+            # A poll that found nothing to do (every count 0) is not news: the outbox is polled every
+            # few seconds and would fill the log with "0 verzonden" lines. Jobs that run once a minute
+            # or less often are always logged: that they ran is the record (and what tests count).
+            quiet = job.every is not None and job.every < QUIET_BELOW and did_nothing(outcome)
+            log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", job.name, outcome)
             return outcome
 
     def run_once(self, now: datetime | None = None) -> dict[str, str]:

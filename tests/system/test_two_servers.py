@@ -305,8 +305,7 @@ def test_a_scheduled_job_runs_once_across_both_servers(servers: Servers) -> None
     outputs = [log.read_text() for log in logs]
     assert [worker.returncode for worker in workers] == [0, 0], outputs
     assert all("Worker stopped." in output and "Traceback" not in output for output in outputs), outputs
-    # In production the worker's records are JSON lines (the same records also come out a second
-    # time, plainly formatted, through the root handler `mda worker` adds): count the JSON ones.
+    # The worker's records are JSON lines (click's own lines, "Worker ... running", are not).
     messages = [[json.loads(line)["message"] for line in output.splitlines() if line.startswith("{")]
                 for output in outputs]
     purges = [sum(message.startswith("job retention_purge:") for message in own) for own in messages]
