@@ -162,8 +162,9 @@ def run_one(workdir: Path, requests: int, concurrency: int, rounds: int = 1, onl
         else:
             results["note"] = f"/stuurinformatie/ answered {metrics_status}: metrics dashboard skipped"
             print(results["note"])
-        if only:  # the bare route stays: the ratios are relative to it
-            pages = [page for page in pages if page[0].startswith("hello") or any(word in page[0] for word in only)]
+        if only:  # the bare route and the floor stay: the ratios are relative to them
+            pages = [page for page in pages if page[0].startswith("hello") or page[0] == FLOOR
+                     or any(word in page[0] for word in only)]
         measured: dict[str, list[dict]] = {}
         for _ in range(rounds):  # rounds interleave the pages, so a slow moment hits all of them alike
             for name, role, paths in pages:
@@ -204,7 +205,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="measure every page this many times; "
                         "medians are reported (this machine's p95 moves by up to 30%% between runs)")
     parser.add_argument("--only", action="append", help="measure only the pages whose name contains this "
-                        "(repeatable), e.g. --only search --only 'case file'; the bare route is always measured")
+                        "(repeatable), e.g. --only search --only 'case file'; the bare route and the floor are always measured")
     args = parser.parse_args()
     all_results = [run_one(workdir, args.requests, args.concurrency, args.rounds, args.only)
                    for workdir in args.workdir]
