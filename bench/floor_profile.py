@@ -1,4 +1,4 @@
-"""CPU time per request of /hello, /floor, the caseload and a case file, in process.
+"""CPU time per request of /hello, /floor, the caseload, a case file and the search, in process.
 
     python bench/floor_profile.py --workdir /tmp/h19c-bench/pilot-sqlite [--workdir ...pilot-pg]
     python bench/floor_profile.py --workdir /tmp/h19c-bench/pilot-sqlite --profile /floor  # cProfile
@@ -81,15 +81,30 @@ def pages(app, manifest: dict) -> tuple[dict[str, str], tuple[str, str]]:  # noq
         case_id = db.session.scalars(select(TeamMembership.case_id).where(
             TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR)
             .order_by(TeamMembership.case_id)).first()
-    return ({"hello": "/hello", "floor": "/floor", "caseload": "/casussen/", "case file": f"/casussen/{case_id}"},
+    return ({"hello": "/hello", "floor": "/floor", "caseload": "/casussen/", "case file": f"/casussen/{case_id}",
+             "search": SEARCH},
             (account["username"], account["secret"]))
+
+
+SEARCH = "/zoeken"
+
+
+def _request(client, path: str, number: int):  # noqa: ANN001, ANN202
+    """GET the path; the search page is POSTed instead, with bench/run.py's searches in turn (the
+    text of a search never goes into a URL) and the session's CSRF token."""
+    if path != SEARCH:
+        return client.get(path)
+    from bench.run import SEARCHES
+    token = getattr(client, "_bench_csrf", None) or _csrf(client, SEARCH)
+    client._bench_csrf = token
+    return client.post(SEARCH, data={"csrf_token": token, **SEARCHES[number % len(SEARCHES)][1]})
 
 
 def cpu_per_request(client, path: str, requests: int) -> float:  # noqa: ANN001
     """Milliseconds of this process's CPU time per request."""
     started = time.process_time()
-    for _ in range(requests):
-        response = client.get(path)
+    for number in range(requests):
+        response = _request(client, path, number)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}")
     return (time.process_time() - started) * 1000 / requests
@@ -139,8 +154,8 @@ def replay(workdir: Path, path: str, requests: int) -> None:
     client.set_cookie(name, value)
     helper = callgrind_helper(Path(os.environ["FLOOR_HELPER"]))
     with quiet_logs():
-        for _ in range(20):
-            client.get(path)
+        for number in range(20):
+            _request(client, path, number)
         helper.measure_start()
         cpu_per_request(client, path, requests)
         helper.measure_stop()
@@ -165,7 +180,7 @@ def main() -> None:
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
                         "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
-    parser.add_argument("--only", action="append", choices=("hello", "floor", "caseload", "case file"),
+    parser.add_argument("--only", action="append", choices=("hello", "floor", "caseload", "case file", "search"),
                         help="measure only these pages (repeatable)")
     parser.add_argument("--replay", metavar="PATH", help=argparse.SUPPRESS)  # the child of --callgrind
     args = parser.parse_args()
@@ -182,8 +197,8 @@ def main() -> None:
         with quiet_logs():
             sign_in(client, username, secret)
             for path in paths.values():  # warm up: compiled statements, templates, pool
-                for _ in range(20):
-                    client.get(path)
+                for number in range(20):
+                    _request(client, path, number)
         database = env["MDA_DATABASE_URL"].split(":")[0].split("+")[0]
         if args.profile:
             profiler = cProfile.Profile(time.process_time)  # CPU time: the fsync wait is not the app's work
