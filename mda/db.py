@@ -17,6 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from .sqlite_writers import TurnTakingConnection
+
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 NAMING_CONVENTION = {
@@ -97,6 +99,8 @@ def make_engine(url: str) -> Engine:
             options["poolclass"] = NullPool
         # A file database keeps a small pool: reconnecting (and setting the PRAGMAs) on every
         # request cost more than the request itself.
+        else:  # its writers take turns instead of sleeping in SQLite's busy handler (mda.sqlite_writers)
+            options["connect_args"] = {"factory": TurnTakingConnection}
     else:
         options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
