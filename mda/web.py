@@ -125,9 +125,9 @@ def init_app(app: Flask) -> None:
     from .referrals.views import blueprint as referrals_blueprint
     app.register_blueprint(referrals_blueprint)
     app.register_blueprint(referrals_api_blueprint)
-    from .worklist.views import blueprint as worklist_blueprint, menu_counts_for_templates
+    from .worklist.views import blueprint as worklist_blueprint, header_counts_for_templates
     app.register_blueprint(worklist_blueprint)
-    app.context_processor(menu_counts_for_templates)
+    app.context_processor(header_counts_for_templates)
     from .search.views import blueprint as search_blueprint
     app.register_blueprint(search_blueprint)
     # The caseload and case file hear of running huisverboden without the case core importing them.
@@ -139,7 +139,6 @@ def init_app(app: Flask) -> None:
     from .notifications.views import blueprint as notifications_blueprint
     app.register_blueprint(notifications_blueprint)
     app.register_blueprint(mail_admin_blueprint)
-    app.context_processor(_unread_notifications)
     csrf.exempt(referrals_api_blueprint)  # no cookies, no session: a CSRF token has nothing to protect
 
     app.before_request(_require_login)
@@ -162,23 +161,6 @@ def _policy_for_templates() -> dict[str, object]:
         # What is left of the idle limit now (the session's idle clock moves once a minute).
         return idle_seconds_left(current_app.extensions["mda.settings"].session_idle_minutes)
     return {"can": can, "session_idle_seconds": session_idle_seconds}
-
-
-def _unread_notifications() -> dict[str, object]:
-    """The header's count of unread notifications, asked only when a page shows it."""
-    def unread_notifications() -> int:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from .notifications.queries import unread_count
-        account = current_account()
-        if account is None:
-            return 0
-        try:
-            return unread_count(account)
-        except SQLAlchemyError:  # an error page must still render when the database fails
-            db.session.rollback()
-            return 0
-    return {"unread_notifications": unread_notifications}
 
 
 def _require_login() -> Response | None:

@@ -269,3 +269,38 @@ def test_follow_up_checks_due_reach_the_case_team_only_and_link_to_the_status_ta
     assert "Gezin Verstreken" in start and "Gezin Nazorg" in start
     assert f"/{ids['overdue']}/fasen" in start and f"/{ids['soon']}/fasen" in start
     assert "Gezin Later" not in start and "Gezin Gedaan" not in start and "Gezin Elders" not in start
+
+
+def test_header_counts_are_the_users_own_and_read_in_one_query(day: Day, app: Flask) -> None:
+    """The header's numbers (open tasks, triage waiting, unread notifications) come from each area
+    and are read in one statement on every page."""
+    from sqlalchemy import event
+
+    from mda.notifications.models import Notification, NotificationKind
+    from mda.notifications.queries import unread_count
+    from mda.worklist.queries import header_counts
+    with app.app_context():
+        db.session.add(Notification(recipient_id=day.coordinator.id, kind=NotificationKind.TEAM_ADDED,
+                                    case_id=day.own.id, case_reference=day.own.reference, subject_type="case",
+                                    subject_id=day.own.id, link="/", created_at=utcnow()))
+        db.session.commit()
+        user = db.session.get(User, day.coordinator.id)
+        assert user.role_set  # the account and its roles are loaded, as in a request
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            coordinator = header_counts(user)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        # Four open tasks of their own in their own case; the one in a colleague's case is not theirs to see.
+        assert coordinator == {"unread": unread_count(day.coordinator), "tasks": 4}
+        assert coordinator["unread"] >= 1 and len(statements) == 1
+        lead = header_counts(db.session.get(User, day.lead.id))
+        assert lead["triage"] == 3 and lead["tasks"] == 0
+        assert set(header_counts(db.session.get(User, day.vt.id))) == {"unread"}  # no tasks, no triage
+    client = app.test_client()
+    make.login(client, day.coordinator)
+    page = client.get("/mijn-taken").get_data(as_text=True)
+    assert '>Mijn taken <span class="badge text-bg-light">4<' in page
+    assert f'{coordinator["unread"]}<span class="visually-hidden"> ongelezen' in page

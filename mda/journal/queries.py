@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
@@ -52,11 +52,11 @@ def tasks_owned_by(user: User, member_of: Any, *, due_until: date | None = None)
     return [(task, case) for task, case in db.session.execute(query).all()]
 
 
-def count_tasks_owned_by(user: User, member_of: Any) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
-        .where(Task.owner_id == user.id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
-               Task.case_id.in_(member_of))) or 0
+def count_tasks_owned_by_query(user: User, member_of: Any) -> Select:
+    """The user's open tasks in the open cases of ``member_of`` (a SELECT of case ids), counted."""
+    return (select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
+            .where(Task.owner_id == user.id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
+                   Task.case_id.in_(member_of)))
 
 
 def last_contact(case: Case) -> JournalEntry | None:

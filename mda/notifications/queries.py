@@ -2,7 +2,7 @@
 for monitoring (``outbox_backlog``, ``outbox_failed``: numbers only, no content)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
@@ -12,9 +12,13 @@ from .models import Notification, OutboxMessage, OutboxStatus
 INBOX_PAGE = 100
 
 
+def unread_count_query(user: User) -> Select:
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.recipient_id == user.id, Notification.read_at.is_(None)))
+
+
 def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(Notification)
-                             .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(unread_count_query(user)) or 0
 
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_PAGE) -> list[Notification]:

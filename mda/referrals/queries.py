@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case as sql_case, func, select
+from sqlalchemy import Select, case as sql_case, func, select
 
 from ..db import db
 from .models import Referral, ReferralStatus, Urgency
@@ -21,9 +21,12 @@ def triage_queue_by_urgency(limit: int | None = None) -> list[Referral]:
     return list(db.session.scalars(query))
 
 
+def triage_count_query() -> Select:
+    return select(func.count()).select_from(Referral).where(Referral.status == ReferralStatus.SUBMITTED)
+
+
 def triage_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Referral)
-                             .where(Referral.status == ReferralStatus.SUBMITTED)) or 0
+    return db.session.scalar(triage_count_query()) or 0
 
 
 def decisions_since(organisation_id: int | None, since: datetime | None, limit: int = 50) -> list[Referral]:

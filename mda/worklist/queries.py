@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
+from sqlalchemy import select
+
 from ..accounts.models import User
 from ..cases.models import Case
+from ..db import db
 from ..security.policy import Permission, may
 from ..timeutil import AMSTERDAM, today, utcnow
 
@@ -178,16 +181,19 @@ def start_page_for(user: User, now: datetime | None = None) -> StartPage:
     return page
 
 
-def menu_counts(user: User | None) -> dict[str, int]:
-    """The numbers in the menu: referrals waiting for triage, and the user's open tasks."""
-    counts: dict[str, int] = {}
+def header_counts(user: User | None) -> dict[str, int]:
+    """The numbers in the page header: unread notifications, referrals waiting for triage and the
+    user's open tasks, each asked of its own area and read in one query (every page shows them)."""
     if user is None:
-        return counts
+        return {}
+    from ..notifications.queries import unread_count_query
+    parts = {"unread": unread_count_query(user)}
     if may(user, Permission.REFERRAL_TRIAGE):
-        from ..referrals.queries import triage_count
-        counts["triage"] = triage_count()
+        from ..referrals.queries import triage_count_query
+        parts["triage"] = triage_count_query()
     if may(user, Permission.CASELOAD_OWN):
         from ..cases.queries import member_case_ids
-        from ..journal.queries import count_tasks_owned_by
-        counts["tasks"] = count_tasks_owned_by(user, member_case_ids(user))
-    return counts
+        from ..journal.queries import count_tasks_owned_by_query
+        parts["tasks"] = count_tasks_owned_by_query(user, member_case_ids(user))
+    row = db.session.execute(select(*(query.scalar_subquery().label(name) for name, query in parts.items()))).one()
+    return {name: value or 0 for name, value in row._mapping.items()}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from ..audit.models import AuditAction
@@ -16,7 +17,7 @@ from ..journal.operations import complete_task
 from ..journal.queries import tasks_owned_by
 from ..security.policy import Permission, current_account, requires
 from ..timeutil import today
-from .queries import menu_counts, start_page_for
+from .queries import header_counts, start_page_for
 
 blueprint = Blueprint("worklist", __name__)
 
@@ -77,12 +78,23 @@ def finish_task(target: Case, task_id: int) -> Response:
     return redirect(url_for(".my_tasks"))
 
 
-def menu_counts_for_templates() -> dict[str, object]:
-    """``menu_count("tasks")`` in the menu; computed once per page, and only when the menu asks."""
+def header_counts_for_templates() -> dict[str, object]:
+    """``menu_count("tasks")`` in the menu and ``unread_notifications()`` beside it: read once per
+    page, in one query, and only when the page asks."""
     cache: dict[str, dict[str, int]] = {}
 
-    def menu_count(name: str) -> int:
+    def counts() -> dict[str, int]:
         if "counts" not in cache:
-            cache["counts"] = menu_counts(current_account())
-        return cache["counts"].get(name, 0)
-    return {"menu_count": menu_count}
+            try:
+                cache["counts"] = header_counts(current_account())
+            except SQLAlchemyError:  # an error page must still render when the database fails
+                db.session.rollback()
+                cache["counts"] = {}
+        return cache["counts"]
+
+    def menu_count(name: str) -> int:
+        return counts().get(name, 0)
+
+    def unread_notifications() -> int:
+        return counts().get("unread", 0)
+    return {"menu_count": menu_count, "unread_notifications": unread_notifications}
