@@ -29,7 +29,6 @@ from .models import Attachment, AttachmentKind
 from .operations import Link, delete, max_bytes, record_download, replace, upload
 from .queries import attachment_of, document_of, documents_of, link_choices, link_label, person_choices, resolve_link
 from .storage import DocumentUnreadable, format_size, read_chunks, too_large_message
-from .summary import handover_summary
 from .uploads import takes_upload
 
 blueprint = Blueprint("documents", __name__, url_prefix="/casussen/<int:case_id>")
@@ -213,6 +212,7 @@ def download(target: Case, case_id: int, attachment_id: int) -> Response | tuple
 @requires(Permission.CASE_VIEW, load=load_case)
 def summary(target: Case, case_id: int) -> Response:
     account = current_account()
+    from .summary import handover_summary  # fpdf is some 50 MB of a worker's memory: loaded when a PDF is made
     made = handover_summary(target, by=account)
     record(AuditAction.EXPORT, by=account, case_id=target.id, object_type="handover_summary", object_id=target.id,
            detail="overdrachtsamenvatting (pdf) gemaakt")

@@ -5,9 +5,6 @@ import csv
 import io
 import re
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from ..exports import neutralise_cell
 from .disclosure import COMPLEMENTARY_MARK, DisplayTable
 from .queries import Period
@@ -56,6 +53,9 @@ def _cell_value(text: str) -> int | str:
 def workbook(tables: list[DisplayTable], period: Period, threshold: int) -> bytes:
     """One sheet per table, named after it in Dutch; counts are numbers, hidden cells are their
     mark as text ("<10", "×"), so nothing hidden can be summed as 0 by accident."""
+    # Imported here: openpyxl is some 30 MB of a worker's memory, needed only for this download.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     book = Workbook()
     book.remove(book.active)
     used: set[str] = set()

@@ -15,11 +15,10 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Hashable, Iterable, Sequence
 
-import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 EPSILON = 1e-6
 
@@ -154,6 +153,11 @@ def intervals(cells: Sequence[AuditCell], protection: Protection,
 
 def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: list[int],
                      protection: Protection) -> list[Interval]:
+    # Imported here, not with the module: NumPy and SciPy are some 60 MB of every app worker's memory,
+    # and only the disclosure audit (a release being computed) needs them.
+    import numpy as np
+    from scipy.optimize import linprog
+    from scipy.sparse import csr_matrix
     threshold = protection.threshold
     zero: set[Hashable] = set()
     for i in component:
