@@ -45,13 +45,16 @@ class _Turn:
     def __init__(self, path: str):
         self.path = path
         self.descriptor: int | None = None
+        self.opened_by: int | None = None
         self.held = False
 
     def take(self) -> None:
+        if self.descriptor is None or self.opened_by != os.getpid():
+            # A descriptor inherited through fork shares its lock with the parent's: never use one.
+            self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self.opened_by, self.held = os.getpid(), False
         if self.held:
             return
-        if self.descriptor is None:
-            self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline = time.monotonic() + TURN_TIMEOUT_SECONDS
         pause = _FIRST_POLL_SECONDS
         while True:
@@ -67,15 +70,16 @@ class _Turn:
             return
 
     def give_back(self) -> None:
-        if self.held and self.descriptor is not None:
+        if self.held and self.descriptor is not None and self.opened_by == os.getpid():
             fcntl.flock(self.descriptor, fcntl.LOCK_UN)
         self.held = False
 
     def close(self) -> None:
-        self.give_back()
-        if self.descriptor is not None:
-            os.close(self.descriptor)
-            self.descriptor = None
+        if self.opened_by == os.getpid():
+            self.give_back()
+            if self.descriptor is not None:
+                os.close(self.descriptor)
+        self.descriptor, self.held = None, False
 
 
 def _writes(statement: Any) -> bool:

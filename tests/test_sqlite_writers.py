@@ -95,3 +95,24 @@ def test_the_engine_of_a_file_database_takes_turns_and_the_lock_file_is_private(
     assert writers_lock_path(str(path)) == str(lock)
     assert lock.stat().st_mode & 0o077 == 0
     engine.dispose()
+
+
+def test_a_forked_process_never_shares_its_parents_turn(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A descriptor inherited through fork would share the parent's lock: the child opens its own."""
+    import os
+    monkeypatch.setattr(sqlite_writers, "TURN_TIMEOUT_SECONDS", 0.3)
+    turn = sqlite_writers._Turn(str(tmp_path / "db.sqlite-writers"))
+    turn.take()
+    child = os.fork()
+    if child == 0:  # the child: the parent still holds the turn, so it must not get it
+        try:
+            turn.take()
+            os._exit(1)
+        except sqlite3.OperationalError:
+            os._exit(0)
+        except BaseException:  # noqa: BLE001
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert turn.held
+    turn.close()
