@@ -14,7 +14,8 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import false, or_, select
+from sqlalchemy import event as sa_event, false, or_, select
+from sqlalchemy.orm import Session
 
 from ..accounts.models import Role, User
 from ..cases.models import Case
@@ -72,16 +73,37 @@ def role_grants(user: User, permission: Permission) -> bool:
     return user.active and any(permission in ROLE_PERMISSIONS[role] for role in user.role_set)
 
 
+_MEMBERSHIPS_SEEN = "mda.policy.memberships"
+
+
 def running_membership(user: User, case: Case) -> TeamMembership | None:
-    """The user's assignment to the case that runs today; an ended one grants nothing."""
+    """The user's assignment to the case that runs today; an ended one grants nothing.
+
+    A page asks this several times for the same case (the guard, what the page offers, the note on
+    casusregie): the answer is kept in the session while nothing changes in it. It is asked again
+    when the session holds unflushed changes (the query flushes them first, so a change of the team
+    in the same request is always seen), and forgotten after every flush and at the end of the
+    transaction (``_forget_memberships``)."""
     day = today()
-    return db.session.scalars(
-        select(TeamMembership).where(
-            TeamMembership.case_id == case.id, TeamMembership.user_id == user.id,
-            TeamMembership.started_on <= day,
-            (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
-        .order_by(TeamMembership.team_role)  # 'coordinator' sorts before 'expert'
-    ).first()
+    session = db.session
+    seen = session.info.setdefault(_MEMBERSHIPS_SEEN, {})
+    key = (user.id, case.id, day)
+    if key not in seen or session.new or session.dirty or session.deleted:
+        seen[key] = session.scalars(
+            select(TeamMembership).where(
+                TeamMembership.case_id == case.id, TeamMembership.user_id == user.id,
+                TeamMembership.started_on <= day,
+                (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
+            .order_by(TeamMembership.team_role)  # 'coordinator' sorts before 'expert'
+        ).first()
+    return seen[key]
+
+
+@sa_event.listens_for(Session, "after_flush")
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_memberships(session: Session, *_: Any) -> None:
+    session.info.pop(_MEMBERSHIPS_SEEN, None)
 
 
 def may(user: User | None, permission: Permission, target: Any = None) -> bool:
