@@ -120,15 +120,24 @@ def alerts_for_cases(case_ids: Iterable[int], *, for_user: User | None = None,
     With ``for_user``, only the cases that user coordinates now (or all, for a team lead):
     so the caseload alerts the coordinator of the case and nobody else on it.
     """
-    ids = list(case_ids)
-    if not ids:
-        return {}
     now = now or utcnow()
-    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(ids)).order_by(HouseBan.ends_at)
+    return _alerts_of(_running_orders_of(list(case_ids), for_user, now), now)
+
+
+def _running_orders_of(case_ids: list[int], for_user: User | None, now: datetime) -> list[HouseBan]:
+    """The running orders of these cases, least time left first; with ``for_user`` only those of the
+    cases that user coordinates now (or all, for a team lead)."""
+    if not case_ids:
+        return []
+    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(case_ids)).order_by(HouseBan.ends_at)
     if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
         query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
+    return list(db.session.scalars(query))
+
+
+def _alerts_of(bans: list[HouseBan], now: datetime) -> dict[int, list[str]]:
     alerts: dict[int, list[str]] = {}
-    for ban in db.session.scalars(query):
+    for ban in bans:
         texts = [flag.text for flag in flags_of(ban, now)]
         if texts:
             alerts.setdefault(ban.case_id, []).extend(texts)
@@ -322,13 +331,11 @@ def case_signals(case_ids: list[int], for_user: User | None = None,
     ``for_user`` only the cases that user coordinates (or all, for a team lead), as the alerts."""
     from ..cases.signals import CaseSignal
     now = now or utcnow()
+    bans = _running_orders_of(list(case_ids), for_user, now)  # read once, for the alerts and the deadlines
     signals: dict[int, list[CaseSignal]] = {}
-    for case_id, texts in alerts_for_cases(case_ids, for_user=for_user, now=now).items():
+    for case_id, texts in _alerts_of(bans, now).items():
         signals.setdefault(case_id, []).extend(CaseSignal(alert=text) for text in texts)
-    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(case_ids))
-    if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
-        query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
-    for ban in db.session.scalars(query):
+    for ban in bans:
         d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
         candidates = [(ban.ends_at, "Einde huisverbod")]
         if ban.reachability_stated_at is None:
