@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseStatus
@@ -31,7 +31,8 @@ def done_tasks(case: Case, limit: int = 20) -> list[Task]:
 def journal_of(case: Case, limit: int = 200) -> list[JournalEntry]:
     """The case's newest entries, newest first (the overview's timeline)."""
     return list(db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id)
-                                   .options(selectinload(JournalEntry.author))
+                                   # The authors in the same query, without their roles (only names are shown).
+                                   .options(joinedload(JournalEntry.author).lazyload(User.roles))
                                    .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit)))
 
 
