@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import and_, case as sql_case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..accounts.models import User
 from ..db import db
@@ -143,7 +143,7 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
         select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
                next_task.label("next_task"),
                overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
-        .where(Case.id.in_(page_ids))).all() if page_ids else []
+        .where(Case.id.in_(page_ids)).options(lazyload(Case.violence_forms))).all() if page_ids else []  # not shown
     rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
     _name_next_tasks(rows)
     return CaseloadPage(rows=rows, total=total, number=page_number)
