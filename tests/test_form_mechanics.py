@@ -180,3 +180,35 @@ def test_relations_read_as_sentences(app: Flask) -> None:
     page = client.get(f"/casussen/{case_id}/clientsysteem/").get_data(as_text=True)
     assert "Mark de Vries is partner van Sanne de Vries" in page
     assert "<th scope=\"col\">Geslacht</th>" in page
+
+
+def test_the_fast_html_params_write_what_wtforms_writes() -> None:
+    """mda.forms replaces WTForms' html_params (slow: Markup.format per attribute) with one that must
+    give the same HTML; an upgrade of WTForms that changes the original shows here."""
+    from markupsafe import Markup
+    from wtforms import BooleanField, Form as PlainForm, SelectField, StringField, widgets
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.widgets import core
+
+    from mda.forms import WTFORMS_HTML_PARAMS, _html_params
+    cases = [
+        {}, {"name": "q", "id": "kopzoek", "class_": "form-control"}, {"checked": True, "readonly": False, "x": 1},
+        {"data_bs_toggle": "collapse", "aria_describedby": "a-hint", "for_": "f"},
+        {"value": '"><script>alert(1)</script>&amp;'}, {"value": Markup('<b title="x">')}, {"value": 0},
+        {"placeholder": "Zoek casus, BSN, naam…", "maxlength": 200}, {"value": "D’Souza & co's"},
+    ]
+    for kwargs in cases:
+        assert _html_params(**kwargs) == WTFORMS_HTML_PARAMS(**kwargs), kwargs
+        assert isinstance(_html_params(**kwargs), Markup)
+    assert core.html_params is widgets.html_params is _html_params
+    assert core.Input.html_params is _html_params and core.Button.html_params is _html_params
+
+    class Sample(PlainForm):
+        naam = StringField("Naam <i>", render_kw={"data_x": 'a"b'})
+        keuze = SelectField("Keuze", choices=[SelectChoice("1", "Eén & <twee>"), SelectChoice("2", "Twee")], default="2")
+        vink = BooleanField("Vink", default=True)
+    form = Sample()
+    html = form.naam() + form.naam.label() + form.keuze() + form.vink()
+    assert 'data-x="a&#34;b"' in html and "Naam &lt;i&gt;" in html
+    assert '<option selected value="2">Twee</option>' in html and "Eén &amp; &lt;twee&gt;" in html
+    assert 'checked' in html and 'type="checkbox"' in html
