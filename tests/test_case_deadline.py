@@ -76,3 +76,41 @@ def test_next_deadline_follows_tasks_and_plans_and_sorts_the_caseload(app, clien
         _assert_consistent()
         assert _stored_and_live()[planned.id][0] == day + timedelta(days=30)
     assert _order(client, *references) == [references[2], references[1], references[0]]
+
+
+def test_a_running_huisverbods_deadline_counts_in_the_caseloads_order_until_the_order_ends(app, client,
+                                                                                            coordinator) -> None:
+    """The caseload shows a case's nearest deadline including its huisverbod's (the extension decision,
+    reachability, the end): sorting by deadline must put it where it shows, not after the others."""
+    from mda.cases.deadlines import lower_to_other_deadlines
+    from mda.huisverbod.operations import expire_due_orders
+    from mda.timeutil import utcnow
+    from tests.test_worklist import _ban
+    day = today()
+    with app.app_context():
+        by = db.session.get(User, coordinator.id)
+        tasked, banned = make.case(by), make.case(by)
+        add_task(tasked, description="Bellen", owner=by, due_on=day + timedelta(days=2), by=by)
+        add_task(banned, description="Later", owner=by, due_on=day + timedelta(days=20), by=by)
+        ban = _ban(banned, by, imposed_days_ago=0.5)  # reachability due within 24 hours of the order
+        db.session.commit()
+        stored = {row.id: row.next_deadline for row in db.session.execute(select(Case.__table__))}
+        assert stored[banned.id] <= day + timedelta(days=1) < stored[tasked.id]
+        references = tasked.reference, banned.reference
+        # An installation that stored its deadlines before orders counted is brought in line by the worker.
+        db.session.execute(Case.__table__.update().where(Case.id == banned.id)
+                           .values(next_deadline=day + timedelta(days=20)))
+        assert lower_to_other_deadlines(db.session) == 1 and lower_to_other_deadlines(db.session) == 0
+        db.session.commit()
+    make.login(client, coordinator)
+    page = client.get("/casussen/").get_data(as_text=True)
+    assert _order(client, *references) == [references[1], references[0]]
+    assert "Bereikbaarheid uithuisgeplaatste" in page
+    with app.app_context():
+        # The order ends: its deadlines no longer count.
+        expire_due_orders(now=utcnow() + timedelta(days=30))
+        db.session.commit()
+        stored = {row.id: row.next_deadline for row in db.session.execute(select(Case.__table__))}
+        assert stored[banned.id] == day + timedelta(days=20)
+        assert ban.id
+    assert _order(client, *references) == [references[0], references[1]]

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import User
 from ..audit.models import AuditAction
 from ..audit.trail import record
+from ..cases.deadlines import refresh_next_deadlines
 from ..cases.models import Case
 from ..db import db
 from ..errors import InvalidInput, InvalidTransition, StaleVersion
@@ -510,11 +511,16 @@ def expire_due_orders(now: datetime | None = None) -> list[int]:
                 version=table.c.version + 1)
         .returning(table.c.id)
     ).scalars().all()
+    ended_cases = set()
     for ban_id in rows:
         ban = db.session.get(HouseBan, ban_id)
         db.session.refresh(ban)
+        ended_cases.add(ban.case_id)
         _event(ban, HouseBanEventKind.EXPIRED, by=None, occurred_at=ban.ends_at)
         notifications.house_ban_ended(ban)
+    # Written past the ORM, so the flush does not see these orders change: their cases' stored next
+    # deadline (which counted the running order's deadlines) is recomputed here.
+    refresh_next_deadlines(db.session, ended_cases)
     return list(rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -336,16 +336,38 @@ def case_signals(case_ids: list[int], for_user: User | None = None,
     for case_id, texts in _alerts_of(bans, now).items():
         signals.setdefault(case_id, []).extend(CaseSignal(alert=text) for text in texts)
     for ban in bans:
-        d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
-        candidates = [(ban.ends_at, "Einde huisverbod")]
-        if ban.reachability_stated_at is None:
-            candidates.append((d.reachability_due, "Bereikbaarheid uithuisgeplaatste"))
-        if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
-            candidates.append((d.extension_decision_due, "Besluit verlenging huisverbod"))
-        moment, label = min(candidates)
+        moment, label = _nearest_open_deadline(ban)
         signals.setdefault(ban.case_id, []).append(
             CaseSignal(due=moment.astimezone(AMSTERDAM).date(), deadline=label))
     return signals
+
+
+def _nearest_open_deadline(ban: Any) -> tuple[datetime, str]:
+    """A running order's nearest open legal deadline and what it is (an order or a row of its columns)."""
+    d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
+    candidates = [(ban.ends_at, "Einde huisverbod")]
+    if ban.reachability_stated_at is None:
+        candidates.append((d.reachability_due, "Bereikbaarheid uithuisgeplaatste"))
+    if ban.status == HouseBanStatus.RUNNING and ban.extension_decided_at is None:
+        candidates.append((d.extension_decision_due, "Besluit verlenging huisverbod"))
+    return min(candidates)
+
+
+def next_deadline_dates(connection: Any, case_ids: list[int] | None, now: datetime | None = None) -> dict[int, date]:
+    """Per case, the nearest open legal deadline of its running orders (the day on the Dutch calendar,
+    as the caseload shows it): the stored next deadline the caseload sorts by takes it into account
+    (``mda.cases.deadlines.register_source``). Plain columns on the given connection: this runs
+    inside a flush."""
+    now = now or utcnow()
+    query = select(HouseBan.case_id, HouseBan.imposed_at, HouseBan.ends_at, HouseBan.reachability_stated_at,
+                   HouseBan.status, HouseBan.extension_decided_at).where(_running(now))
+    if case_ids is not None:
+        query = query.where(HouseBan.case_id.in_(case_ids))
+    nearest: dict[int, date] = {}
+    for row in connection.execute(query):
+        day = _nearest_open_deadline(row)[0].astimezone(AMSTERDAM).date()
+        nearest[row.case_id] = min(day, nearest.get(row.case_id, day))
+    return nearest
 
 
 def timeline_entries(case_id: int, limit: int) -> list["TimelineEntry"]:

@@ -51,10 +51,14 @@ def send_digests(context: JobContext) -> str:
 
 
 def end_orders(context: JobContext) -> str:
+    from ..cases.deadlines import lower_to_other_deadlines
     from ..huisverbod.operations import expire_due_orders
-    ended = expire_due_orders()
+    ended = expire_due_orders()  # each change recomputes its case's stored next deadline (on flush)
+    # Orders stored before their deadlines counted in the caseload's order (or restored from a
+    # backup) are brought in line here; afterwards this finds nothing to change.
+    lowered = lower_to_other_deadlines(db.session)
     db.session.commit()
-    return f"{len(ended)} huisverbod(en) beëindigd"
+    return f"{len(ended)} huisverbod(en) beëindigd" + (f", {lowered} eerstvolgende deadline(s) bijgewerkt" if lowered else "")
 
 
 def deadline_notifications(context: JobContext) -> str:
