@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Sequence
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -151,12 +151,17 @@ def intervals(cells: Sequence[AuditCell], protection: Protection,
     return result
 
 
+def linprog(*args: Any, **kwargs: Any) -> Any:
+    """SciPy's ``linprog`` (HiGHS), imported at the first audit rather than with this module."""
+    from scipy.optimize import linprog as solve
+    return solve(*args, **kwargs)
+
+
 def _solve_component(cells: Sequence[AuditCell], component: list[int], targets: list[int],
                      protection: Protection) -> list[Interval]:
     # Imported here, not with the module: NumPy and SciPy are some 60 MB of every app worker's memory,
     # and only the disclosure audit (a release being computed) needs them.
     import numpy as np
-    from scipy.optimize import linprog
     from scipy.sparse import csr_matrix
     threshold = protection.threshold
     zero: set[Hashable] = set()
