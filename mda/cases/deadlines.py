@@ -2,10 +2,11 @@
 
 The next deadline is the earliest of the case's first open task, the review date of its latest
 safety plan and what other areas register (``register_source``: a running huisverbod's legal
-deadlines, wired in by ``mda.models`` one level up, so the case core does not know orders). Computing it for every open case on each request made the team lead's caseload slow
-at national scale (a correlated subquery per case), so ``cases.next_deadline`` keeps it. It is
-recomputed in SQL after every flush that adds, changes or removes a task or a safety plan, from
-the rows themselves, so no operation has to remember to do it. Pages show the live values; the
+deadlines, wired in by ``mda.models`` one level up, so the case core does not know orders).
+Computing it for every open case on each request made the team lead's caseload slow at national
+scale (a correlated subquery per case), so ``cases.next_deadline`` keeps it. It is recomputed
+after every flush that adds, changes or removes a task, a safety plan or a registered source's
+row, from the rows themselves, so no operation has to remember to do it. Pages show the live values; the
 stored one only orders the list.
 """
 from __future__ import annotations
