@@ -20,11 +20,12 @@ from .referrals.models import ConsultationQuestion, Referral  # noqa: F401
 from .safety.models import Assessment, SafetyPlan  # noqa: F401
 from .teams.models import TeamMembership  # noqa: F401
 from .worker.models import JobLease  # noqa: F401
-from .cases import deadlines  # noqa: F401  - keeps cases.next_deadline current on every flush
+from .cases import deadlines  # keeps cases.next_deadline current on every flush
 from .huisverbod.queries import next_deadline_dates as _house_ban_deadlines
-
-# A running huisverbod's legal deadlines count in the stored next deadline the caseload sorts by.
-deadlines.register_source(HouseBan, _house_ban_deadlines)
 from .db import Base
 
 metadata = Base.metadata
+
+# A running huisverbod's legal deadlines count in the stored next deadline the caseload sorts by
+# (wired here, one level above both areas: the case core does not know orders).
+deadlines.register_source(HouseBan, _house_ban_deadlines)

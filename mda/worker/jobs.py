@@ -53,7 +53,7 @@ def send_digests(context: JobContext) -> str:
 def end_orders(context: JobContext) -> str:
     from ..cases.deadlines import lower_to_other_deadlines
     from ..huisverbod.operations import expire_due_orders
-    ended = expire_due_orders()  # each change recomputes its case's stored next deadline (on flush)
+    ended = expire_due_orders()  # also recomputes their cases' stored next deadline
     # Orders stored before their deadlines counted in the caseload's order (or restored from a
     # backup) are brought in line here; afterwards this finds nothing to change.
     lowered = lower_to_other_deadlines(db.session)
