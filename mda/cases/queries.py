@@ -1,11 +1,12 @@
 """Reads for the caseload and the case file. Nothing here decrypts personal data."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case as sql_case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case as sql_case, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from ..accounts.models import User
@@ -25,7 +26,16 @@ SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "
 
 def load_case(case_id: int) -> Case | None:
     # Every case page loads its case: one query with its forms of violence instead of two.
-    return db.session.get(Case, case_id, options=[joinedload(Case.violence_forms)])
+    return db.session.scalars(_case_with_forms(), {"case_id": case_id}).unique().first()
+
+
+# The statements every case page runs are built once, at their first use (building them at import
+# would configure the mappers before every model is imported), with their values as parameters:
+# building, coercing and hashing a new statement on every request cost more than running it.
+
+@functools.cache
+def _case_with_forms() -> Select:
+    return select(Case).where(Case.id == bindparam("case_id")).options(joinedload(Case.violence_forms))
 
 
 def _running_on(day: date) -> Any:
@@ -203,12 +213,16 @@ def ave_outside_band_too_long(case: Case, days: int) -> bool:
 
 
 def team_of(case: Case, day: date | None = None) -> list[TeamMembership]:
-    day = day or today()
-    return list(db.session.scalars(
-        select(TeamMembership).where(TeamMembership.case_id == case.id, _running_on(day))
-        .options(joinedload(TeamMembership.user).lazyload(User.roles), joinedload(TeamMembership.organisation),
-                 joinedload(TeamMembership.discipline))
-        .order_by(TeamMembership.team_role, TeamMembership.started_on)))
+    return list(db.session.scalars(_running_team(), {"case_id": case.id, "day": day or today()}))
+
+
+@functools.cache
+def _running_team() -> Select:
+    return (select(TeamMembership).where(TeamMembership.case_id == bindparam("case_id"),
+                                         _running_on(bindparam("day")))
+            .options(joinedload(TeamMembership.user).lazyload(User.roles), joinedload(TeamMembership.organisation),
+                     joinedload(TeamMembership.discipline))
+            .order_by(TeamMembership.team_role, TeamMembership.started_on))
 
 
 def team_history(case: Case) -> list[TeamMembership]:
@@ -217,7 +231,12 @@ def team_history(case: Case) -> list[TeamMembership]:
 
 
 def persons_of(case: Case) -> list[Person]:
-    return list(db.session.scalars(select(Person).where(Person.case_id == case.id).order_by(Person.id)))
+    return list(db.session.scalars(_persons_of_case(), {"case_id": case.id}))
+
+
+@functools.cache
+def _persons_of_case() -> Select:
+    return select(Person).where(Person.case_id == bindparam("case_id")).order_by(Person.id)
 
 
 def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int, str]]:
@@ -248,8 +267,13 @@ def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
 def member_case_ids(user: User, day: date | None = None, *, coordinating_only: bool = False) -> Any:
     """A SELECT of the ids of the cases the user is on today (as coordinator only, if asked):
     what the worklist and search may show a coordinator or an expert."""
-    day = day or today()
-    query = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
+    return member_case_ids_query(user.id, day or today(), coordinating_only=coordinating_only)
+
+
+def member_case_ids_query(user_id: Any, day: Any, *, coordinating_only: bool = False) -> Any:
+    """``member_case_ids`` with the user's id and the day as values or as ``bindparam``s (for a
+    statement built once and run with new values)."""
+    query = select(TeamMembership.case_id).where(TeamMembership.user_id == user_id, _running_on(day))
     if coordinating_only:
         query = query.where(TeamMembership.team_role == TeamRole.COORDINATOR)
     return query

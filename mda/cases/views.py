@@ -6,6 +6,7 @@ audit, respond. The request commits once (mda.web).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -28,6 +29,9 @@ from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_fo
                       team_of)
 from .rules import phase_options
 from .tabs import render_case
+
+if TYPE_CHECKING:
+    from ..safety.models import SafetyPlan
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
 
@@ -95,10 +99,11 @@ DEADLINE_HORIZON_DAYS = 30
 def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
     from ..journal.queries import last_contact, open_tasks
-    from ..safety.queries import current_among, latest_plan, plan_outline
+    from ..safety.queries import current_among, plan_outline, plans_of
     account = current_account()
     _audit_case_page(target, "overzicht")
-    plan = latest_plan(target)
+    plans = plans_of(target)  # newest first: the plan shown, and the versions on the timeline
+    plan = plans[0] if plans else None
     if plan is not None:  # its agreements are shown, as on the plan's own page
         record(AuditAction.READ, by=account, case_id=target.id, object_type="safety_plan", object_id=plan.id,
                detail="overzicht")
@@ -118,7 +123,7 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
                        outline=plan_outline(plan, persons) if plan is not None else None,
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
-                       last_contact=last_contact(target), timeline=_timeline(target),
+                       last_contact=last_contact(target), timeline=_timeline(target, plans),
                        may_edit=may(account, Permission.CASE_DIRECT, target), **forms), status
 
 
@@ -133,11 +138,10 @@ def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
     return sorted(found, key=lambda item: item[0])
 
 
-def _timeline(case: Case) -> list[TimelineEntry]:
-    """What happened recently, newest first: journal entries, phase and AVE changes, plan versions,
-    and what other areas add (huisverbod events)."""
+def _timeline(case: Case, plans: list[SafetyPlan]) -> list[TimelineEntry]:
+    """What happened recently, newest first: journal entries, phase and AVE changes, the case's plan
+    versions (newest first), and what other areas add (huisverbod events)."""
     from ..journal.queries import journal_of
-    from ..safety.queries import plans_of
     limit = TIMELINE_LENGTH
     entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author.display_name)
                for entry in journal_of(case, limit=limit)]
@@ -148,7 +152,7 @@ def _timeline(case: Case) -> list[TimelineEntry]:
                               if change.from_level else f"Gestart op AVE {change.to_level}",
                               change.changed_by.display_name) for change in case.ave_changes[-limit:]]
     entries += [TimelineEntry(plan.recorded_at, "Veiligheidsplan", f"Versie {plan.version_number} afgesproken",
-                              None) for plan in plans_of(case)[:limit]]
+                              None) for plan in plans[:limit]]
     entries += timeline_from_other_areas(case.id, limit)
     return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
 

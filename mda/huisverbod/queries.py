@@ -2,11 +2,12 @@
 timeline of one order. Nothing here decrypts, and no alert text carries personal data."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
@@ -90,8 +91,12 @@ def _running(now: datetime):  # noqa: ANN202 - a SQL expression
 
 
 def _coordinated_by(user: User, day: date):  # noqa: ANN202 - a SQL expression
+    return _coordinated_by_id(user.id, day)
+
+
+def _coordinated_by_id(user_id: Any, day: Any):  # noqa: ANN202 - a SQL expression; values or bindparams
     return select(TeamMembership.case_id).where(
-        TeamMembership.user_id == user.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+        TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR,
         TeamMembership.started_on <= day,
         TeamMembership.ended_on.is_(None) | (TeamMembership.ended_on > day))
 
@@ -129,10 +134,22 @@ def _running_orders_of(case_ids: list[int], for_user: User | None, now: datetime
     cases that user coordinates now (or all, for a team lead)."""
     if not case_ids:
         return []
-    query = select(HouseBan).where(_running(now), HouseBan.case_id.in_(case_ids)).order_by(HouseBan.ends_at)
-    if for_user is not None and not may(for_user, Permission.CASELOAD_ALL):
-        query = query.where(HouseBan.case_id.in_(_coordinated_by(for_user, today())))
-    return list(db.session.scalars(query))
+    coordinated_only = for_user is not None and not may(for_user, Permission.CASELOAD_ALL)
+    values = {"case_ids": case_ids, "now": now}
+    if coordinated_only:
+        values.update(user_id=for_user.id, day=today())
+    return list(db.session.scalars(_running_orders_statement(coordinated_only), values))
+
+
+@functools.cache
+def _running_orders_statement(coordinated_only: bool) -> Select:
+    """Built once with its values as parameters: the caseload and every case file ask it."""
+    query = (select(HouseBan)
+             .where(_running(bindparam("now")), HouseBan.case_id.in_(bindparam("case_ids", expanding=True)))
+             .order_by(HouseBan.ends_at))
+    if coordinated_only:
+        query = query.where(HouseBan.case_id.in_(_coordinated_by_id(bindparam("user_id"), bindparam("day"))))
+    return query
 
 
 def _alerts_of(bans: list[HouseBan], now: datetime) -> dict[int, list[str]]:
@@ -342,6 +359,14 @@ def case_signals(case_ids: list[int], for_user: User | None = None,
     return signals
 
 
+@functools.cache
+def _newest_events_statement(limit: int) -> Select:
+    from .models import HouseBanEvent
+    return (select(HouseBanEvent).join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
+            .where(HouseBan.case_id == bindparam("case_id"))
+            .order_by(HouseBanEvent.occurred_at.desc(), HouseBanEvent.id.desc()).limit(limit))
+
+
 def _nearest_open_deadline(ban: Any) -> tuple[datetime, str]:
     """A running order's nearest open legal deadline and what it is (an order or a row of its columns)."""
     d = deadlines.Deadlines.of(ban.imposed_at, ban.ends_at)
@@ -374,10 +399,7 @@ def timeline_entries(case_id: int, limit: int) -> list["TimelineEntry"]:
     """The newest events of the case's orders, for the case overview (``mda.cases.signals``)."""
     from ..cases.signals import TimelineEntry
     from .models import HouseBanEvent
-    events = db.session.scalars(
-        select(HouseBanEvent).join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
-        .where(HouseBan.case_id == case_id).order_by(HouseBanEvent.occurred_at.desc(), HouseBanEvent.id.desc())
-        .limit(limit))
+    events = db.session.scalars(_newest_events_statement(limit), {"case_id": case_id})
     return [TimelineEntry(event.occurred_at, "Huisverbod", event.kind.label,
                           event.recorded_by.display_name if event.recorded_by is not None else None)
             for event in events]

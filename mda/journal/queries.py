@@ -1,11 +1,12 @@
 """Reads of the journal, tasks and participation records of a case."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User
@@ -19,8 +20,16 @@ JOURNAL_PAGE_SIZE = 25
 
 
 def open_tasks(case: Case) -> list[Task]:
-    return list(db.session.scalars(select(Task).where(Task.case_id == case.id, Task.done_at.is_(None))
-                                   .order_by(Task.due_on, Task.id)))
+    return list(db.session.scalars(_open_tasks_of_case(), {"case_id": case.id}))
+
+
+# Statements of the case overview, built once with their values as parameters (see
+# mda.cases.queries: building a new statement on every request cost more than running it).
+
+@functools.cache
+def _open_tasks_of_case() -> Select:
+    return (select(Task).where(Task.case_id == bindparam("case_id"), Task.done_at.is_(None))
+            .order_by(Task.due_on, Task.id))
 
 
 def done_tasks(case: Case, limit: int = 20) -> list[Task]:
@@ -30,10 +39,15 @@ def done_tasks(case: Case, limit: int = 20) -> list[Task]:
 
 def journal_of(case: Case, limit: int = 200) -> list[JournalEntry]:
     """The case's newest entries, newest first (the overview's timeline)."""
-    return list(db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id)
-                                   # The authors in the same query, without their roles (only names are shown).
-                                   .options(joinedload(JournalEntry.author).lazyload(User.roles))
-                                   .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit)))
+    return list(db.session.scalars(_newest_entries(limit), {"case_id": case.id}))
+
+
+@functools.cache
+def _newest_entries(limit: int) -> Select:
+    return (select(JournalEntry).where(JournalEntry.case_id == bindparam("case_id"))
+            # The authors in the same query, without their roles (only names are shown).
+            .options(joinedload(JournalEntry.author).lazyload(User.roles))
+            .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit))
 
 
 def participation_of(case: Case) -> list[ParticipationRecord]:
@@ -53,18 +67,24 @@ def tasks_owned_by(user: User, member_of: Any, *, due_until: date | None = None)
     return [(task, case) for task, case in db.session.execute(query).all()]
 
 
-def count_tasks_owned_by_query(user: User, member_of: Any) -> Select:
-    """The user's open tasks in the open cases of ``member_of`` (a SELECT of case ids), counted."""
+def count_tasks_owned_by_query(owner_id: Any, member_of: Any) -> Select:
+    """The user's open tasks in the open cases of ``member_of`` (a SELECT of case ids), counted;
+    ``owner_id`` is an id or a ``bindparam``."""
     return (select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
-            .where(Task.owner_id == user.id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
+            .where(Task.owner_id == owner_id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
                    Task.case_id.in_(member_of)))
 
 
 def last_contact(case: Case) -> JournalEntry | None:
     """The newest journal entry of a contact with the family."""
-    return db.session.scalars(select(JournalEntry).where(JournalEntry.case_id == case.id,
-                                                         JournalEntry.kind == JournalKind.CONTACT_FAMILY)
-                              .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(1)).first()
+    return db.session.scalars(_last_contact_of_case(), {"case_id": case.id}).first()
+
+
+@functools.cache
+def _last_contact_of_case() -> Select:
+    return (select(JournalEntry).where(JournalEntry.case_id == bindparam("case_id"),
+                                       JournalEntry.kind == JournalKind.CONTACT_FAMILY)
+            .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

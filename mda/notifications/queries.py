@@ -2,6 +2,8 @@
 for monitoring (``outbox_backlog``, ``outbox_failed``: numbers only, no content)."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -12,13 +14,14 @@ from .models import Notification, OutboxMessage, OutboxStatus
 INBOX_PAGE = 100
 
 
-def unread_count_query(user: User) -> Select:
+def unread_count_query(recipient_id: Any) -> Select:
+    """The user's unread notifications, counted; ``recipient_id`` is an id or a ``bindparam``."""
     return (select(func.count()).select_from(Notification)
-            .where(Notification.recipient_id == user.id, Notification.read_at.is_(None)))
+            .where(Notification.recipient_id == recipient_id, Notification.read_at.is_(None)))
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(unread_count_query(user)) or 0
+    return db.session.scalar(unread_count_query(user.id)) or 0
 
 
 def inbox(user: User, *, unread_only: bool = False, limit: int = INBOX_PAGE) -> list[Notification]:

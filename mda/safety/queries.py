@@ -1,11 +1,12 @@
 """Reads about plans and assessments, used by the phase gates and the case file."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, bindparam, exists, func, select
 
 from ..cases.models import Case, CaseStatus
 from ..cases.rules import CaseEvidence
@@ -18,8 +19,15 @@ NEW, CHANGED, UNCHANGED, REMOVED = "nieuw", "gewijzigd", "ongewijzigd", "vervall
 
 
 def latest_plan(case: Case) -> SafetyPlan | None:
-    return db.session.scalars(select(SafetyPlan).where(SafetyPlan.case_id == case.id)
-                              .order_by(SafetyPlan.version_number.desc()).limit(1)).first()
+    return db.session.scalars(_plans_of_case(newest_only=True), {"case_id": case.id}).first()
+
+
+@functools.cache
+def _plans_of_case(newest_only: bool) -> Select:
+    """Built once with the case as a parameter (see mda.cases.queries); newest version first."""
+    query = select(SafetyPlan).where(SafetyPlan.case_id == bindparam("case_id")) \
+        .order_by(SafetyPlan.version_number.desc())
+    return query.limit(1) if newest_only else query
 
 
 def current_plan(case: Case, day: date) -> SafetyPlan | None:
@@ -43,8 +51,7 @@ def evidence_for(case: Case, day: date) -> CaseEvidence:
 
 
 def plans_of(case: Case) -> list[SafetyPlan]:
-    return list(db.session.scalars(select(SafetyPlan).where(SafetyPlan.case_id == case.id)
-                                   .order_by(SafetyPlan.version_number.desc())))
+    return list(db.session.scalars(_plans_of_case(newest_only=False), {"case_id": case.id}))
 
 
 def assessments_of(case: Case) -> list[Assessment]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import enum
 import inspect
+import functools
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import event as sa_event, false, or_, select
+from sqlalchemy import Select, bindparam, event as sa_event, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import Role, User
@@ -89,14 +90,20 @@ def running_membership(user: User, case: Case) -> TeamMembership | None:
     seen = session.info.setdefault(_MEMBERSHIPS_SEEN, {})
     key = (user.id, case.id, day)
     if key not in seen or session.new or session.dirty or session.deleted:
-        seen[key] = session.scalars(
-            select(TeamMembership).where(
-                TeamMembership.case_id == case.id, TeamMembership.user_id == user.id,
-                TeamMembership.started_on <= day,
-                (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
-            .order_by(TeamMembership.team_role)  # 'coordinator' sorts before 'expert'
-        ).first()
+        seen[key] = session.scalars(_running_membership_statement(),
+                                    {"case_id": case.id, "user_id": user.id, "day": day}).first()
     return seen[key]
+
+
+@functools.cache
+def _running_membership_statement() -> Select:
+    """Built once with its values as parameters: every case page asks it (a new statement per
+    request cost more to build than to run)."""
+    day = bindparam("day")
+    return (select(TeamMembership).where(
+        TeamMembership.case_id == bindparam("case_id"), TeamMembership.user_id == bindparam("user_id"),
+        TeamMembership.started_on <= day, (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
+        .order_by(TeamMembership.team_role))  # 'coordinator' sorts before 'expert'
 
 
 @sa_event.listens_for(Session, "after_flush")

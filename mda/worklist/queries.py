@@ -8,11 +8,12 @@ organisation's referrals. Nothing of a case the user may not see can therefore a
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from ..accounts.models import User
 from ..cases.models import Case
@@ -186,14 +187,25 @@ def header_counts(user: User | None) -> dict[str, int]:
     user's open tasks, each asked of its own area and read in one query (every page shows them)."""
     if user is None:
         return {}
-    from ..notifications.queries import unread_count_query
-    parts = {"unread": unread_count_query(user)}
+    parts = ("unread",)
     if may(user, Permission.REFERRAL_TRIAGE):
-        from ..referrals.queries import triage_count_query
-        parts["triage"] = triage_count_query()
+        parts += ("triage",)
     if may(user, Permission.CASELOAD_OWN):
-        from ..cases.queries import member_case_ids
-        from ..journal.queries import count_tasks_owned_by_query
-        parts["tasks"] = count_tasks_owned_by_query(user, member_case_ids(user))
-    row = db.session.execute(select(*(query.scalar_subquery().label(name) for name, query in parts.items()))).one()
+        parts += ("tasks",)
+    row = db.session.execute(_header_counts_statement(parts), {"user_id": user.id, "day": today()}).one()
     return {name: value or 0 for name, value in row._mapping.items()}
+
+
+@functools.cache
+def _header_counts_statement(parts: tuple[str, ...]) -> Select:
+    """The header's counting query for this combination of parts, built once with the user and the
+    day as parameters: every page runs it, and building it anew cost more than running it."""
+    from ..cases.queries import member_case_ids_query
+    from ..journal.queries import count_tasks_owned_by_query
+    from ..notifications.queries import unread_count_query
+    from ..referrals.queries import triage_count_query
+    user_id, day = bindparam("user_id"), bindparam("day")
+    builders = {"unread": lambda: unread_count_query(user_id),
+                "triage": triage_count_query,
+                "tasks": lambda: count_tasks_owned_by_query(user_id, member_case_ids_query(user_id, day))}
+    return select(*(builders[name]().scalar_subquery().label(name) for name in parts))
