@@ -257,6 +257,14 @@ def test_caseload_filters_sorting_and_flags(app, client, coordinator, clock) -> 
     assert by_reference.index(quiet.reference) < by_reference.index(low.reference)
     descending = _caseload(client, sorteer="casus", aflopend="y")
     assert descending.index(low.reference) < descending.index(quiet.reference)
+    # Filters combine, and each combination is its own statement (built once, run with new values).
+    in_first_phase = _caseload(client, fase="directe_veiligheid")
+    assert quiet.reference in in_first_phase and low.reference in in_first_phase
+    assert quiet.reference not in _caseload(client, fase="herstel")
+    assert low.reference not in _caseload(client, gemeente=low.municipality_id, ave="3")
+    weert_ave2 = _caseload(client, gemeente=low.municipality_id, ave="2", achterstallig="y", sorteer="gemeente")
+    assert low.reference in weert_ave2 and quiet.reference not in weert_ave2
+    assert low.reference not in _caseload(client, gemeente=quiet.municipality_id, ave="2")
 
 
 def test_caseload_shows_only_own_cases_unless_team_lead_asks_for_all(app, coordinator) -> None:

@@ -96,6 +96,52 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
     per-case figures of just those 25 cases; computing them for every open case made the team
     lead's caseload slow at national scale."""
     day = today()
+    statements = _caseload_statements(_CaseloadShape.of(criteria))
+    values = {"user_id": user.id, "day": day, "phase": criteria.phase, "ave_level": criteria.ave_level,
+              "municipality_id": criteria.municipality_id, "coordinator_id": criteria.coordinator_id}
+    total = db.session.scalar(statements.count, values) or 0
+    page_number = max(1, min(criteria.page, max(1, -(-total // PAGE_SIZE))))
+    page_ids = list(db.session.scalars(statements.page_ids, {**values, "offset": (page_number - 1) * PAGE_SIZE}))
+    position = {case_id: index for index, case_id in enumerate(page_ids)}
+    result = db.session.execute(statements.rows, {"day": day, "page_ids": page_ids}).all() if page_ids else []
+    rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
+    _name_next_tasks(rows)
+    return CaseloadPage(rows=rows, total=total, number=page_number)
+
+
+@dataclass(frozen=True)
+class _CaseloadShape:
+    """What decides the caseload's statements, without the values: which filters are set, the sort."""
+    everything: bool
+    phase: bool
+    ave_level: bool
+    municipality: bool
+    coordinator: bool
+    overdue_only: bool
+    sort_key: str
+    descending: bool
+
+    @classmethod
+    def of(cls, criteria: CaseloadFilter) -> "_CaseloadShape":
+        return cls(everything=criteria.everything, phase=criteria.phase is not None,
+                   ave_level=criteria.ave_level is not None, municipality=criteria.municipality_id is not None,
+                   coordinator=criteria.coordinator_id is not None, overdue_only=criteria.overdue_only,
+                   sort_key=SORTS.get(criteria.sort, "deadline"), descending=criteria.descending)
+
+
+@dataclass(frozen=True)
+class _CaseloadStatements:
+    count: Select
+    page_ids: Select
+    rows: Select
+
+
+@functools.lru_cache(maxsize=512)  # at most 2**6 * 7 * 2 shapes, most never asked
+def _caseload_statements(shape: _CaseloadShape) -> _CaseloadStatements:
+    """The caseload's three statements for one shape, built once with the user, the day, the filter
+    values, the offset and the page's ids as parameters (building them anew on every request cost
+    more than running them)."""
+    day = bindparam("day")
     coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
                         .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
                                TeamMembership.ended_on.is_(None)).correlate(Case).scalar_subquery())
@@ -114,49 +160,42 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
                    .correlate(Case).scalar_subquery())
 
     selection = select(Case.id).where(Case.status == CaseStatus.OPEN)
-    if not criteria.everything:
-        mine = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
+    if not shape.everything:
+        mine = select(TeamMembership.case_id).where(TeamMembership.user_id == bindparam("user_id"), _running_on(day))
         selection = selection.where(Case.id.in_(mine))
-    if criteria.phase is not None:
-        selection = selection.where(Case.phase == criteria.phase)
-    if criteria.ave_level is not None:
-        selection = selection.where(Case.ave_level == criteria.ave_level)
-    if criteria.municipality_id is not None:
-        selection = selection.where(Case.municipality_id == criteria.municipality_id)
-    if criteria.coordinator_id is not None:
-        selection = selection.where(coordinator_id == criteria.coordinator_id)
-    if criteria.overdue_only:
+    if shape.phase:
+        selection = selection.where(Case.phase == bindparam("phase"))
+    if shape.ave_level:
+        selection = selection.where(Case.ave_level == bindparam("ave_level"))
+    if shape.municipality:
+        selection = selection.where(Case.municipality_id == bindparam("municipality_id"))
+    if shape.coordinator:
+        selection = selection.where(coordinator_id == bindparam("coordinator_id"))
+    if shape.overdue_only:
         selection = selection.where(or_(overdue_tasks > 0, plan_review.is_(None), plan_review < day))
 
     from ..reference.models import Municipality
     order_columns = {
         "reference": Case.reference, "phase": Case.phase, "ave": Case.ave_level,
         # More days in the phase means an earlier phase_since.
-        "days": Case.phase_since if criteria.descending else Case.phase_since.desc(),
+        "days": Case.phase_since if shape.descending else Case.phase_since.desc(),
         # No deadline sorts last, as if it were the farthest; read in index order when ascending.
         "deadline": Case.next_deadline, "coordinator": coordinator_name,
         "municipality": select(Municipality.name).where(Municipality.id == Case.municipality_id)
         .correlate(Case).scalar_subquery(),
     }
-    sort_key = SORTS.get(criteria.sort, "deadline")
-    order = order_columns[sort_key]
-    if sort_key != "days" and criteria.descending:
+    order = order_columns[shape.sort_key]
+    if shape.sort_key != "days" and shape.descending:
         order = order.desc()
-    if sort_key == "deadline":
-        order = order.nulls_first() if criteria.descending else order.nulls_last()
-    total = db.session.scalar(select(func.count()).select_from(selection.subquery())) or 0
-    page_number = max(1, min(criteria.page, max(1, -(-total // PAGE_SIZE))))
-    page_ids = list(db.session.scalars(selection.order_by(order, Case.reference).limit(PAGE_SIZE)
-                                       .offset((page_number - 1) * PAGE_SIZE)))
-    position = {case_id: index for index, case_id in enumerate(page_ids)}
-    result = db.session.execute(
-        select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
-               next_task.label("next_task"),
-               overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
-        .where(Case.id.in_(page_ids)).options(lazyload(Case.violence_forms))).all() if page_ids else []  # not shown
-    rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
-    _name_next_tasks(rows)
-    return CaseloadPage(rows=rows, total=total, number=page_number)
+    if shape.sort_key == "deadline":
+        order = order.nulls_first() if shape.descending else order.nulls_last()
+    return _CaseloadStatements(
+        count=select(func.count()).select_from(selection.subquery()),
+        page_ids=selection.order_by(order, Case.reference).limit(PAGE_SIZE).offset(bindparam("offset")),
+        rows=select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
+                    next_task.label("next_task"), overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
+        .where(Case.id.in_(bindparam("page_ids", expanding=True)))
+        .options(lazyload(Case.violence_forms)))  # not shown
 
 
 def _name_next_tasks(rows: list[CaseloadRow]) -> None:
@@ -164,9 +203,7 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
     what the row's deadline is."""
     wanted = {row.case.id: row for row in rows if row.next_task_due is not None}
     if wanted:
-        tasks = db.session.scalars(select(Task).where(Task.case_id.in_(list(wanted)), Task.done_at.is_(None))
-                                   .order_by(Task.case_id, Task.due_on, Task.id))
-        for task in tasks:
+        for task in db.session.scalars(_open_tasks_of_cases(), {"case_ids": list(wanted)}):
             row = wanted.pop(task.case_id, None)
             if row is not None:
                 row.next_task_title = task.description
@@ -177,6 +214,12 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
             row.deadline_label = f"Taak: {row.next_task_title}" if row.next_task_title else "Taak"
         else:
             row.deadline_label = "Evaluatie veiligheidsplan"
+
+
+@functools.cache
+def _open_tasks_of_cases() -> Select:
+    return (select(Task).where(Task.case_id.in_(bindparam("case_ids", expanding=True)), Task.done_at.is_(None))
+            .order_by(Task.case_id, Task.due_on, Task.id))
 
 
 def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
@@ -242,15 +285,22 @@ def _persons_of_case() -> Select:
 def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int, str]]:
     """(id, name) of the coordinators the caseload can be filtered on: every active coordinator for
     whoever may see the whole caseload, otherwise the coordinators of the user's own cases."""
+    return list(db.session.execute(_coordinators_statement(whole_caseload),
+                                   {"user_id": user.id, "day": today()}).tuples())
+
+
+@functools.cache
+def _coordinators_statement(whole_caseload: bool) -> Select:
     from ..accounts.models import Role, UserRole
     query = select(User.id, User.display_name).join(UserRole).where(UserRole.role == Role.COORDINATOR, User.active)
     if not whole_caseload:
-        day = today()
-        own_cases = select(TeamMembership.case_id).where(TeamMembership.user_id == user.id, _running_on(day))
+        day = bindparam("day")
+        own_cases = select(TeamMembership.case_id).where(TeamMembership.user_id == bindparam("user_id"),
+                                                         _running_on(day))
         query = query.where(User.id.in_(
             select(TeamMembership.user_id).where(TeamMembership.team_role == TeamRole.COORDINATOR,
                                                  _running_on(day), TeamMembership.case_id.in_(own_cases))))
-    return list(db.session.execute(query.order_by(User.display_name)).tuples())
+    return query.order_by(User.display_name)
 
 
 def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:

@@ -17,7 +17,7 @@ from ..db import db
 from ..errors import DomainError, StaleVersion
 from ..forms import saved, show_domain_error
 from ..organisations.models import OrganisationKind
-from ..reference.models import Municipality
+from ..reference.queries import municipality_choices
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, today
 from . import operations
@@ -49,7 +49,7 @@ def index() -> str:
     account = current_account()
     form = CaseloadFilterForm(formdata=request.args)
     form.gemeente.choices = [("", "Alle gemeenten")] + [
-        (str(m.id), m.name) for m in db.session.query(Municipality).order_by(Municipality.name)]
+        (str(municipality_id), name) for municipality_id, name in municipality_choices()]
     may_see_all = may(account, Permission.CASELOAD_ALL)
     form.coordinator.choices = [("", "Alle coördinatoren")] + [
         (str(user_id), name) for user_id, name in coordinators_for_filter(account, whole_caseload=may_see_all)]
