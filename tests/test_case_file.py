@@ -128,6 +128,14 @@ def test_ave_escalation_needs_reason_and_is_recorded(app, client, coordinator) -
     assert case.ave_level == 4 and case.ave_changes[-1].is_escalation
     history = client.get(f"/casussen/{case.id}/fasen").get_data(as_text=True)
     assert "Opgeschaald van AVE 3 naar 4" in history and "Samenwerking stokt" in history
+    # The overview's "Recent gebeurd" names the start, the change and who made them.
+    overview = client.get(f"/casussen/{case.id}").get_data(as_text=True)
+    recent = overview[overview.index('id="kop-recent"'):]
+    name = coordinator.display_name
+    assert re.search(rf"AVE</span> AVE 3 naar 4 <span[^>]*>— {re.escape(name)}", recent)
+    assert re.search(rf"AVE</span> Gestart op AVE 3 <span[^>]*>— {re.escape(name)}", recent)
+    assert re.search(rf"Fase</span> Gestart in directe veiligheid <span[^>]*>— {re.escape(name)}", recent)
+    assert recent.index("AVE 3 naar 4") < recent.index("Gestart op AVE 3")  # newest first
 
 
 def test_closing_needs_current_plan_and_receiving_party_and_reopening_a_reason(app, client, coordinator) -> None:

@@ -16,7 +16,7 @@ from ..people.models import Person
 from ..safety.models import SafetyPlan
 from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import today, utcnow
-from .models import Case, CaseStatus, Phase
+from .models import AveChange, Case, CaseStatus, Phase, PhaseChange
 from .rules import outside_band_too_long
 
 PAGE_SIZE = 25
@@ -266,6 +266,26 @@ def _running_team() -> Select:
             .options(joinedload(TeamMembership.user).lazyload(User.roles), joinedload(TeamMembership.organisation),
                      joinedload(TeamMembership.discipline))
             .order_by(TeamMembership.team_role, TeamMembership.started_on))
+
+
+def recent_phase_changes(case_id: int, limit: int) -> list[Any]:
+    """The case's newest phase changes, newest first: rows of (changed_at, from_phase, to_phase,
+    changed_by), the last being the name of who made it (the overview's timeline)."""
+    return list(db.session.execute(_recent_changes(PhaseChange, limit), {"case_id": case_id}))
+
+
+def recent_ave_changes(case_id: int, limit: int) -> list[Any]:
+    """As ``recent_phase_changes``, for the AVE level: (changed_at, from_level, to_level, changed_by)."""
+    return list(db.session.execute(_recent_changes(AveChange, limit), {"case_id": case_id}))
+
+
+@functools.cache
+def _recent_changes(model: type[PhaseChange] | type[AveChange], limit: int) -> Select:
+    # Plain columns with the name joined in: no entity, no lazy load of the changer per row.
+    moved = (model.from_phase, model.to_phase) if model is PhaseChange else (model.from_level, model.to_level)
+    return (select(model.changed_at, *moved, User.display_name.label("changed_by"))
+            .join(User, User.id == model.changed_by_id).where(model.case_id == bindparam("case_id"))
+            .order_by(model.changed_at.desc(), model.id.desc()).limit(limit))
 
 
 def team_history(case: Case) -> list[TeamMembership]:

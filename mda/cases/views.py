@@ -26,7 +26,7 @@ from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, Phas
 from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
-                      team_of)
+                      recent_ave_changes, recent_phase_changes, team_of)
 from .rules import phase_options
 from .tabs import render_case
 
@@ -147,10 +147,10 @@ def _timeline(case: Case, plans: list[SafetyPlan]) -> list[TimelineEntry]:
                for entry in journal_of(case, limit=limit)]
     entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
                               if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
-                              change.changed_by.display_name) for change in case.phase_changes[-limit:]]
+                              change.changed_by) for change in recent_phase_changes(case.id, limit)]
     entries += [TimelineEntry(change.changed_at, "AVE", f"AVE {change.from_level} naar {change.to_level}"
                               if change.from_level else f"Gestart op AVE {change.to_level}",
-                              change.changed_by.display_name) for change in case.ave_changes[-limit:]]
+                              change.changed_by) for change in recent_ave_changes(case.id, limit)]
     entries += [TimelineEntry(plan.recorded_at, "Veiligheidsplan", f"Versie {plan.version_number} afgesproken",
                               None) for plan in plans[:limit]]
     entries += timeline_from_other_areas(case.id, limit)
