@@ -81,7 +81,7 @@ def pages(app, manifest: dict) -> tuple[dict[str, str], tuple[str, str]]:  # noq
         case_id = db.session.scalars(select(TeamMembership.case_id).where(
             TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR)
             .order_by(TeamMembership.case_id)).first()
-    return ({"hello": "/hello", "floor": "/floor", "caseload": "/casussen/", "case file": f"/casussen/{case_id}",
+    return ({"hello": "/hello", "floor": "/floor", "noaudit": "/floor-noaudit", "caseload": "/casussen/", "case file": f"/casussen/{case_id}",
              "search": SEARCH},
             (account["username"], account["secret"]))
 
@@ -180,7 +180,7 @@ def main() -> None:
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
                         "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
-    parser.add_argument("--only", action="append", choices=("hello", "floor", "caseload", "case file", "search"),
+    parser.add_argument("--only", action="append", choices=("hello", "floor", "noaudit", "caseload", "case file", "search"),
                         help="measure only these pages (repeatable)")
     parser.add_argument("--replay", metavar="PATH", help=argparse.SUPPRESS)  # the child of --callgrind
     args = parser.parse_args()
@@ -217,7 +217,7 @@ def main() -> None:
             print(f"== {workdir.name} ({database}): instructions per request under callgrind")
             counts = {}
             for name, path in paths.items():
-                count = args.requests if name in ("hello", "floor") else args.page_requests
+                count = args.requests if name in ("hello", "floor", "noaudit") else args.page_requests
                 counts[name] = instructions_per_request(workdir, cookie, path, count)
                 print(f"{name:10} {counts[name] / 1e6:7.3f} M  {counts['hello'] / counts[name]:5.0%} of /hello",
                       flush=True)
@@ -226,7 +226,7 @@ def main() -> None:
         with quiet_logs():
             for _ in range(args.batches):
                 for name, path in paths.items():
-                    count = args.requests if name in ("hello", "floor") else args.page_requests
+                    count = args.requests if name in ("hello", "floor", "noaudit") else args.page_requests
                     figures[name].append(cpu_per_request(client, path, count))
         print(f"== {workdir.name} ({database}): CPU ms per request, median of {args.batches} batches of "
               f"{args.requests} ({args.page_requests} of the pages; lowest-highest)")

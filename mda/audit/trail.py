@@ -131,6 +131,11 @@ _LOCK_HEAD_SQLITE = (update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID).values(las
 _LOCK_HEAD = select(_HEAD.c.last_hash).where(_HEAD.c.id == CHAIN_HEAD_ID).with_for_update()
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+# SQLAlchemy cannot promise SQLite's RETURNING order, so with sort_by_parameter_order it sends one
+# INSERT per record (25 for a caseload page). SQLite numbers the rows of one multi-row INSERT in
+# the order of its VALUES (each new rowid is one more than the largest, and the write lock is held),
+# so the ids returned, sorted, are those of the records in order: one statement instead.
+_INSERT_EVENTS_SQLITE = insert(_EVENTS).returning(_EVENTS.c.id)
 _MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID)
               .values(last_hash=bindparam("new_hash"), last_event_id=bindparam("new_event_id")))
 
@@ -156,6 +161,10 @@ def _append_many(session: Session, events: list[AuditEvent]) -> None:
         rows.append({column: getattr(event, column) for column in _EVENT_COLUMNS})
     if len(rows) == 1:
         ids = [session.execute(_INSERT_EVENT, rows[0]).scalar_one()]
+    elif sqlite:
+        ids = sorted(session.execute(_INSERT_EVENTS_SQLITE, rows).scalars())
+        if len(ids) != len(rows) or ids[-1] - ids[0] != len(rows) - 1:
+            raise RuntimeError("audit records were not numbered one after another")
     else:
         ids = list(session.execute(_INSERT_EVENTS, rows).scalars())
     if any(later <= earlier for earlier, later in zip(ids, ids[1:])):
