@@ -317,3 +317,9 @@ def test_caseload_pages_of_25(app, client, coordinator) -> None:
     assert "pagina 1 van 2" in first and first_reference in first and last not in first
     second = _caseload(client, sorteer="casus", pagina=2)
     assert "pagina 2 van 2" in second and last in second and first_reference not in second
+    # A page past the end (an old link, a typed number) shows the last page; nonsense shows the first.
+    beyond = _caseload(client, sorteer="casus", pagina=7)
+    assert "pagina 2 van 2" in beyond and last in beyond and first_reference not in beyond
+    for nonsense in ("0", "-3", "x", "99999999999999999999"):
+        page = _caseload(client, sorteer="casus", pagina=nonsense)
+        assert "pagina 1 van 2" in page or "pagina 2 van 2" in page

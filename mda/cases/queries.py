@@ -20,6 +20,7 @@ from .models import AveChange, Case, CaseStatus, Phase, PhaseChange
 from .rules import outside_band_too_long
 
 PAGE_SIZE = 25
+MAX_PAGE_ASKED = 1_000_000
 SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "deadline": "deadline",
          "gemeente": "municipality", "coordinator": "coordinator"}
 
@@ -99,9 +100,19 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
     statements = _caseload_statements(_CaseloadShape.of(criteria))
     values = {"user_id": user.id, "day": day, "phase": criteria.phase, "ave_level": criteria.ave_level,
               "municipality_id": criteria.municipality_id, "coordinator_id": criteria.coordinator_id}
-    total = db.session.scalar(statements.count, values) or 0
-    page_number = max(1, min(criteria.page, max(1, -(-total // PAGE_SIZE))))
+    # Any number can be typed into the URL: past the end is answered below; this bound keeps the
+    # offset an integer every database takes.
+    page_number = max(1, min(criteria.page, MAX_PAGE_ASKED))
     page_ids = list(db.session.scalars(statements.page_ids, {**values, "offset": (page_number - 1) * PAGE_SIZE}))
+    if page_ids and len(page_ids) < PAGE_SIZE:
+        total = (page_number - 1) * PAGE_SIZE + len(page_ids)  # the last page: nothing left to count
+    else:
+        total = db.session.scalar(statements.count, values) or 0
+        last_page = max(1, -(-total // PAGE_SIZE))
+        if page_number > last_page:  # past the end (an old link, a typed number): show the last page
+            page_number = last_page
+            page_ids = list(db.session.scalars(statements.page_ids,
+                                               {**values, "offset": (page_number - 1) * PAGE_SIZE}))
     position = {case_id: index for index, case_id in enumerate(page_ids)}
     result = db.session.execute(statements.rows, {"day": day, "page_ids": page_ids}).all() if page_ids else []
     rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
