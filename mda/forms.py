@@ -7,7 +7,7 @@ from typing import Any, Callable
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Field, IntegerField, SelectField
-from wtforms.fields.choices import Choice, SelectFieldBase
+from wtforms.fields.choices import Choice, SelectChoice, SelectFieldBase
 from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput, Select, html_params
 from wtforms.widgets.core import clean_key
@@ -193,7 +193,7 @@ class LongSelect(Select):
         data, coerce = field.data, field.coerce
         options = "".join(
             f'<option {"selected " if coerce(value) == data else ""}value="{escape(value)}">'
-            f"{escape(label or value)}</option>" for value, label in field.choices or ())
+            f"{escape(label or value)}</option>" for value, label in field.pairs())
         return Markup(f"<select {_html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
@@ -204,9 +204,21 @@ class LongSelectField(SelectField):
 
     widget = LongSelect()
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """The choices as (value, label): plain pairs, or WTForms' ``SelectChoice`` without
+        attributes or groups of its own (this widget writes neither)."""
+        pairs = []
+        for choice in self.choices or ():
+            if isinstance(choice, SelectChoice):
+                if choice.render_kw or choice.optgroup:
+                    raise ValueError("LongSelectField writes no option attributes or groups")
+                choice = (choice.value, choice.label)
+            pairs.append(choice)
+        return pairs
+
     def iter_choices(self) -> list[Choice]:
         data = self.data
-        return [Choice(value, label, self.coerce(value) == data, None) for value, label in self.choices or ()]
+        return [Choice(value, label, self.coerce(value) == data, None) for value, label in self.pairs()]
 
     def has_groups(self) -> bool:
         return False
@@ -214,6 +226,6 @@ class LongSelectField(SelectField):
     def pre_validate(self, form) -> None:  # noqa: ANN001
         if self.process_errors or not self.validate_choice:
             return
-        if self.data not in {self.coerce(value) for value, _label in self.choices or ()}:
+        if self.data not in {self.coerce(value) for value, _label in self.pairs()}:
             raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 

@@ -19,13 +19,14 @@ class CaseloadFilterForm(Form):
         csrf = False  # a GET filter changes nothing
 
     alle = BooleanField("Alle casussen")
-    fase = SelectField("Fase", choices=[SelectChoice(ANY, "Alle fasen"), *Phase.choices()], default=ANY)
-    ave = SelectField("AVE-niveau", choices=[SelectChoice(ANY, "Alle niveaus")]
-                      + [SelectChoice(str(level), f"AVE {level}") for level in range(1, 6)], default=ANY)
+    # Every select of this form is a LongSelectField: the caseload renders it on every request.
+    fase = LongSelectField("Fase", choices=[SelectChoice(ANY, "Alle fasen"), *Phase.choices()], default=ANY)
+    ave = LongSelectField("AVE-niveau", choices=[SelectChoice(ANY, "Alle niveaus")]
+                          + [SelectChoice(str(level), f"AVE {level}") for level in range(1, 6)], default=ANY)
     gemeente = LongSelectField("Gemeente", default=ANY)
     coordinator = LongSelectField("Coördinator", default=ANY)
     achterstallig = BooleanField("Alleen met achterstand (taak over datum of geen actueel veiligheidsplan)")
-    sorteer = SelectField("Sorteren op", default="deadline", choices=[
+    sorteer = LongSelectField("Sorteren op", default="deadline", choices=[
         SelectChoice("deadline", "Eerstvolgende deadline"), SelectChoice("casus", "Casusnummer"),
         SelectChoice("fase", "Fase"), SelectChoice("ave", "AVE-niveau"), SelectChoice("dagen", "Dagen in fase"),
         SelectChoice("gemeente", "Gemeente"), SelectChoice("coordinator", "Coördinator")])
