@@ -121,3 +121,32 @@ def test_case_overview_is_a_dashboard(app: Flask) -> None:
     # Newest first: the order was imposed a minute ago, the contact five hours ago.
     assert recent.index("Huisverbod opgelegd") < recent.index("Contact met het gezin")
     assert f'href="/casussen/{case_id}/journaal"' in recent
+
+
+def test_last_contact_is_found_among_the_newest_entries_and_beyond_them(app: Flask) -> None:
+    from mda.journal.models import JournalKind
+    from mda.journal.operations import write_journal_entry
+    from mda.journal.queries import journal_of, last_contact
+    from mda.timeutil import format_moment, utcnow
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        case = make.case(coordinator)
+        now = utcnow()
+        contact = write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, occurred_at=now - timedelta(days=30),
+                                      body="Huisbezoek", by=coordinator)
+        for hours in range(12):  # twelve newer entries, none of them a contact with the family
+            write_journal_entry(case, kind=JournalKind.TEAM_MEETING, occurred_at=now - timedelta(hours=hours),
+                                body="Overleg", by=coordinator)
+        db.session.commit()
+        newest = journal_of(case, limit=10)
+        assert contact not in newest and last_contact(case, newest) is contact and last_contact(case) is contact
+        newer = write_journal_entry(case, kind=JournalKind.CONTACT_FAMILY, occurred_at=now - timedelta(minutes=5),
+                                    body="Telefoon", by=coordinator)
+        db.session.commit()
+        newest = journal_of(case, limit=10)
+        assert last_contact(case, newest) is newer and last_contact(case) is newer
+        case_id, shown = case.id, format_moment(newer.occurred_at)
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    assert f"Laatste contact met het gezin:\n        {shown}" in page

@@ -31,6 +31,7 @@ from .rules import phase_options
 from .tabs import render_case
 
 if TYPE_CHECKING:
+    from ..journal.models import JournalEntry
     from ..safety.models import SafetyPlan
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
@@ -98,7 +99,7 @@ DEADLINE_HORIZON_DAYS = 30
 
 def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
-    from ..journal.queries import last_contact, open_tasks
+    from ..journal.queries import journal_of, last_contact, open_tasks
     from ..safety.queries import current_among, plan_outline, plans_of
     account = current_account()
     _audit_case_page(target, "overzicht")
@@ -117,13 +118,15 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
     signals = signals_for([target.id]).get(target.id, [])
+    newest_entries = journal_of(target, limit=TIMELINE_LENGTH)  # for the timeline; the last contact is often there
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
                        outline=plan_outline(plan, persons) if plan is not None else None,
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
-                       last_contact=last_contact(target), timeline=_timeline(target, plans),
+                       last_contact=last_contact(target, newest_entries),
+                       timeline=_timeline(target, plans, newest_entries),
                        may_edit=may(account, Permission.CASE_DIRECT, target), **forms), status
 
 
@@ -138,13 +141,13 @@ def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
     return sorted(found, key=lambda item: item[0])
 
 
-def _timeline(case: Case, plans: list[SafetyPlan]) -> list[TimelineEntry]:
-    """What happened recently, newest first: journal entries, phase and AVE changes, the case's plan
-    versions (newest first), and what other areas add (huisverbod events)."""
-    from ..journal.queries import journal_of
+def _timeline(case: Case, plans: list[SafetyPlan], journal: list[JournalEntry]) -> list[TimelineEntry]:
+    """What happened recently, newest first: the newest journal entries and plan versions (both
+    read by the caller, newest first), phase and AVE changes, and what other areas add (huisverbod
+    events)."""
     limit = TIMELINE_LENGTH
     entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author.display_name)
-               for entry in journal_of(case, limit=limit)]
+               for entry in journal[:limit]]
     entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
                               if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
                               change.changed_by) for change in recent_phase_changes(case.id, limit)]
