@@ -40,6 +40,16 @@ def test_altered_record_is_named(ctx: Flask) -> None:
     assert not report.intact and report.first_broken_id == ids[2]
 
 
+def test_a_record_copied_whole_is_named(ctx: Flask) -> None:
+    # No unique index on the hash refuses a copy (migration p19_1): the chain finds it.
+    ids = _trail_of_five(ctx)
+    columns = ", ".join(column.key for column in AuditEvent.__table__.columns if column.key != "id")
+    tamper(f"INSERT INTO audit_events ({columns}) SELECT {columns} FROM audit_events WHERE id = :id", id=ids[1])
+    db.session.commit()
+    report = verify(db.session)
+    assert not report.intact and report.first_broken_id > ids[-1]
+
+
 def test_deleted_record_is_named_by_its_successor(ctx: Flask) -> None:
     ids = _trail_of_five(ctx)
     tamper("DELETE FROM audit_events WHERE id = :id", id=ids[1])

@@ -55,7 +55,7 @@ class AuditEvent(Base):
     outcome: Mapped[AuditOutcome] = mapped_column(enum_column_type(AuditOutcome, "audit_outcome"))
     detail: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))  # not indexed: nothing looks a record up by it (p19_1)
 
 
 class AuditChainHead(Base):
