@@ -9,7 +9,11 @@ account and its roles loaded), one audit record appended to the hash chain, and 
 commit of the request, nothing else (no case, no template). Pages are held against it, and it is
 held against /hello and against the disk's own commit rate (bench/commit_rate.py).
 
-Both exist only in this wrapper, never in ``mda.create_app``.
+``/floor-noaudit`` is the floor without its audit record (signed in, nothing recorded, nothing
+committed): only for bench/floor_profile.py, to split the floor's cost into the sign-in check and
+the audit append with its durable commit. No page of personal data may be like it.
+
+All three exist only in this wrapper, never in ``mda.create_app``.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def create_bench_app() -> Flask:
     @app.route("/floor-noaudit")
     @requires(Permission.SIGNED_IN)
     def bench_floor_noaudit() -> str:
-        return "floor"
+        return "floor without audit"
 
     # The production login check lets only its own short list through; wrap it for /hello.
     functions = app.before_request_funcs.setdefault(None, [])

@@ -1,5 +1,8 @@
 """CPU time per request of /hello, /floor, the caseload, a case file and the search, in process.
 
+"noaudit" is /floor-noaudit (bench/app.py): signed in, nothing recorded; the floor minus it is the
+cost of the audit append and its durable commit.
+
     python bench/floor_profile.py --workdir /tmp/h19c-bench/pilot-sqlite [--workdir ...pilot-pg]
     python bench/floor_profile.py --workdir /tmp/h19c-bench/pilot-sqlite --profile /floor  # cProfile
 
@@ -81,7 +84,8 @@ def pages(app, manifest: dict) -> tuple[dict[str, str], tuple[str, str]]:  # noq
         case_id = db.session.scalars(select(TeamMembership.case_id).where(
             TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR)
             .order_by(TeamMembership.case_id)).first()
-    return ({"hello": "/hello", "floor": "/floor", "noaudit": "/floor-noaudit", "caseload": "/casussen/", "case file": f"/casussen/{case_id}",
+    return ({"hello": "/hello", "floor": "/floor", "noaudit": "/floor-noaudit", "caseload": "/casussen/",
+             "case file": f"/casussen/{case_id}",
              "search": SEARCH},
             (account["username"], account["secret"]))
 
@@ -180,7 +184,8 @@ def main() -> None:
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
                         "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
-    parser.add_argument("--only", action="append", choices=("hello", "floor", "noaudit", "caseload", "case file", "search"),
+    parser.add_argument("--only", action="append",
+                        choices=("hello", "floor", "noaudit", "caseload", "case file", "search"),
                         help="measure only these pages (repeatable)")
     parser.add_argument("--replay", metavar="PATH", help=argparse.SUPPRESS)  # the child of --callgrind
     args = parser.parse_args()
