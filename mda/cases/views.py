@@ -6,7 +6,7 @@ audit, respond. The request commits once (mda.web).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
@@ -31,7 +31,6 @@ from .rules import phase_options
 from .tabs import render_case
 
 if TYPE_CHECKING:
-    from ..journal.models import JournalEntry
     from ..safety.models import SafetyPlan
 
 blueprint = Blueprint("cases", __name__, url_prefix="/casussen")
@@ -99,7 +98,7 @@ DEADLINE_HORIZON_DAYS = 30
 
 def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, int]:
     """The case at a glance: family, team, plan, open tasks, deadlines, last contact, what happened."""
-    from ..journal.queries import journal_of, last_contact, open_tasks
+    from ..journal.queries import last_contact, open_tasks, recent_entries
     from ..safety.queries import current_among, plan_outline, plans_of
     account = current_account()
     _audit_case_page(target, "overzicht")
@@ -118,7 +117,7 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
                             plan_review_on=plan.review_on if plan else None, day=day,
                             ave_band_days=_settings().ave_outside_band_days)
     signals = signals_for([target.id]).get(target.id, [])
-    newest_entries = journal_of(target, limit=TIMELINE_LENGTH)  # for the timeline; the last contact is often there
+    newest_entries = recent_entries(target, TIMELINE_LENGTH)  # for the timeline; the last contact is often there
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
@@ -141,12 +140,12 @@ def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
     return sorted(found, key=lambda item: item[0])
 
 
-def _timeline(case: Case, plans: list[SafetyPlan], journal: list[JournalEntry]) -> list[TimelineEntry]:
+def _timeline(case: Case, plans: list[SafetyPlan], journal: list[Any]) -> list[TimelineEntry]:
     """What happened recently, newest first: the newest journal entries and plan versions (both
     read by the caller, newest first), phase and AVE changes, and what other areas add (huisverbod
     events)."""
     limit = TIMELINE_LENGTH
-    entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author.display_name)
+    entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author)
                for entry in journal[:limit]]
     entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
                               if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",

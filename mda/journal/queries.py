@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..cases.models import Case, CaseStatus
@@ -37,17 +37,29 @@ def done_tasks(case: Case, limit: int = 20) -> list[Task]:
                                    .order_by(Task.done_at.desc()).limit(limit)))
 
 
-def journal_of(case: Case, limit: int = 200) -> list[JournalEntry]:
-    """The case's newest entries, newest first (the overview's timeline)."""
-    return list(db.session.scalars(_newest_entries(limit), {"case_id": case.id}))
+def recent_entries(case: Case, limit: int) -> list[Any]:
+    """The case's newest entries, newest first, as rows of (id, occurred_at, kind, author): when,
+    what kind, and the author's name, as the overview's timeline shows them. No content: nothing
+    is decrypted, and no entry or author is loaded as an object."""
+    return list(db.session.execute(_recent_entries(limit, contacts_only=False), {"case_id": case.id}))
+
+
+def last_contact(case: Case, recent: list[Any] | None = None) -> Any | None:
+    """The newest entry of a contact with the family, as a row like ``recent_entries``'s. ``recent``:
+    the case's newest entries as ``recent_entries`` gave them, already read; looked for there first."""
+    found = next((entry for entry in recent or () if entry.kind == JournalKind.CONTACT_FAMILY), None)
+    if found is not None:
+        return found  # in the same order as below, so it is the one the query would find
+    return db.session.execute(_recent_entries(1, contacts_only=True), {"case_id": case.id}).first()
 
 
 @functools.cache
-def _newest_entries(limit: int) -> Select:
-    return (select(JournalEntry).where(JournalEntry.case_id == bindparam("case_id"))
-            # The authors in the same query, without their roles (only names are shown).
-            .options(joinedload(JournalEntry.author).lazyload(User.roles))
-            .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit))
+def _recent_entries(limit: int, contacts_only: bool) -> Select:
+    query = (select(JournalEntry.id, JournalEntry.occurred_at, JournalEntry.kind,
+                    User.display_name.label("author"))
+             .join(User, User.id == JournalEntry.author_id).where(JournalEntry.case_id == bindparam("case_id"))
+             .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(limit))
+    return query.where(JournalEntry.kind == JournalKind.CONTACT_FAMILY) if contacts_only else query
 
 
 def participation_of(case: Case) -> list[ParticipationRecord]:
@@ -73,22 +85,6 @@ def count_tasks_owned_by_query(owner_id: Any, member_of: Any) -> Select:
     return (select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
             .where(Task.owner_id == owner_id, Task.done_at.is_(None), Case.status == CaseStatus.OPEN,
                    Task.case_id.in_(member_of)))
-
-
-def last_contact(case: Case, newest: list[JournalEntry] | None = None) -> JournalEntry | None:
-    """The newest journal entry of a contact with the family. ``newest``: the case's newest entries
-    as ``journal_of`` gave them, already read; the contact is looked for there first."""
-    found = next((entry for entry in newest or () if entry.kind == JournalKind.CONTACT_FAMILY), None)
-    if found is not None:
-        return found  # in the same order as below, so it is the one the query would find
-    return db.session.scalars(_last_contact_of_case(), {"case_id": case.id}).first()
-
-
-@functools.cache
-def _last_contact_of_case() -> Select:
-    return (select(JournalEntry).where(JournalEntry.case_id == bindparam("case_id"),
-                                       JournalEntry.kind == JournalKind.CONTACT_FAMILY)
-            .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)
