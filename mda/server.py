@@ -107,7 +107,16 @@ def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
             "root": {"level": "WARNING", "handlers": ["stderr"]},
         },
         "child_exit": _child_exit,
+        "on_starting": _log_each_line_once,
     }
+
+
+def _log_each_line_once(_server: Any) -> None:
+    # gunicorn has just given the root logger its JSON handler; an app created in this process
+    # before that (the demo's worker thread) still has its own on the "mda" logger, and would
+    # write every line twice.
+    from .monitoring.logs import configure_logging
+    configure_logging()
 
 
 def _child_exit(_server: Any, worker: Any) -> None:

@@ -263,3 +263,27 @@ def test_metrics_report_the_outbox_backlog_and_failures_as_bare_numbers(monitore
         assert [sample.labels for sample in families[name].samples] == [{}]  # no ids, no labels at all
     assert NAME not in output and "outbox-metric" not in output and "mda.test" not in output
     assert f'"{recipient_id}"' not in output
+
+
+def test_the_server_leaves_one_handler_for_an_app_made_before_it(capsys) -> None:  # noqa: ANN001
+    """The demo creates an app (its worker thread) before gunicorn configures logging in the same
+    process: once gunicorn has given the root logger its JSON handler, each line is written once."""
+    from logging.config import dictConfig
+
+    from mda.monitoring.logs import configure_logging
+    from mda.server import ServerSettings, _log_each_line_once, gunicorn_options
+    app_logger, root = logging.getLogger("mda"), logging.getLogger()
+    saved = (list(app_logger.handlers), list(root.handlers), root.level)
+    try:
+        configure_logging()  # as create_app does, with no JSON handler on the root yet
+        options = gunicorn_options(ServerSettings())
+        dictConfig(options["logconfig_dict"])  # as gunicorn does at its start
+        assert options["on_starting"] is _log_each_line_once
+        _log_each_line_once(None)
+        capsys.readouterr()
+        logging.getLogger("mda.worker.runner").warning("job done")
+        lines = [line for line in capsys.readouterr().err.splitlines() if "job done" in line]
+        assert len(lines) == 1 and json.loads(lines[0])["logger"] == "mda.worker.runner"
+    finally:
+        app_logger.handlers[:], root.handlers[:] = saved[0], saved[1]
+        root.setLevel(saved[2])
