@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import enum
 import inspect
-import functools
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g
@@ -95,7 +94,7 @@ def running_membership(user: User, case: Case) -> TeamMembership | None:
     return seen[key]
 
 
-@functools.cache
+@cache
 def _running_membership_statement() -> Select:
     """Built once with its values as parameters: every case page asks it (a new statement per
     request cost more to build than to run)."""
