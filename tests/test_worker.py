@@ -178,8 +178,12 @@ def test_mda_worker_stops_cleanly_on_sigterm(migrated: str, keys: dict[str, Any]
         assert "running" in first, first
         time.sleep(1.0)
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-        output = first + output   # the log line "started with jobs" may come before or after click's line
+        process.wait(timeout=20)
+        # The rest through the same file object: readline() may already hold the next lines in its
+        # buffer, which communicate(timeout=...) skips (it reads the pipe itself). A few lines only,
+        # so the pipe cannot fill up before the worker ends.
+        output = first + process.stdout.read()
+        process.stdout.close()
     finally:
         if process.poll() is None:
             process.kill()
