@@ -14,7 +14,6 @@ from ..accounts.models import User
 from ..cases.models import Case
 from ..db import db
 from ..security.policy import Permission, may
-from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import AMSTERDAM, today, utcnow
 from . import deadlines
 from .deadlines import format_local, format_remaining
@@ -95,10 +94,8 @@ def _coordinated_by(user: User, day: date):  # noqa: ANN202 - a SQL expression
 
 
 def _coordinated_by_id(user_id: Any, day: Any):  # noqa: ANN202 - a SQL expression; values or bindparams
-    return select(TeamMembership.case_id).where(
-        TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR,
-        TeamMembership.started_on <= day,
-        TeamMembership.ended_on.is_(None) | (TeamMembership.ended_on > day))
+    from ..cases.queries import member_case_ids_query  # the cases the user coordinates, as the caseload reads them
+    return member_case_ids_query(user_id, day, coordinating_only=True)
 
 
 def running_orders_for(user: User, now: datetime | None = None) -> list[OrderRow]:
