@@ -138,6 +138,14 @@ _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order
 _INSERT_EVENTS_SQLITE = insert(_EVENTS).returning(_EVENTS.c.id)
 _MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID)
               .values(last_hash=bindparam("new_hash"), last_event_id=bindparam("new_event_id")))
+# PostgreSQL: one record (a case page, the floor) goes in and moves the head in one statement, an
+# INSERT ... RETURNING in a WITH of the head's UPDATE: one round trip fewer while the head is locked.
+# SQLite has no INSERT inside a WITH; its statements cost no round trip anyway.
+_APPENDED = (insert(_EVENTS).values({column: bindparam(f"event_{column}") for column in _EVENT_COLUMNS})
+             .returning(_EVENTS.c.id).cte("appended"))
+_INSERT_AND_MOVE_HEAD = (update(_HEAD).where(_HEAD.c.id == CHAIN_HEAD_ID)
+                         .values(last_hash=bindparam("new_hash"), last_event_id=select(_APPENDED.c.id).scalar_subquery())
+                         .returning(_HEAD.c.last_event_id))
 
 
 def _append(session: Session, event: AuditEvent) -> None:
@@ -145,8 +153,8 @@ def _append(session: Session, event: AuditEvent) -> None:
 
 
 def _append_many(session: Session, events: list[AuditEvent]) -> None:
-    """Chain and insert records: lock and read the head, one INSERT for all of them, move the head.
-    Plain statements, cheaper than the ORM's unit of work on a path every page takes.
+    """Chain and insert records: lock and read the head, one INSERT for all of them, move the head
+    (on PostgreSQL a single record's INSERT and the move are one statement). Plain statements, cheaper than the ORM's unit of work on a path every page takes.
 
     The chain order is the order of ``events``; ``verify`` walks by id, so the ids handed out must
     rise in that order. ``sort_by_parameter_order`` makes the RETURNING rows line up with the
@@ -159,9 +167,21 @@ def _append_many(session: Session, events: list[AuditEvent]) -> None:
         event.prev_hash = previous
         event.hash = previous = _seal(event, key)
         rows.append({column: getattr(event, column) for column in _EVENT_COLUMNS})
+    if len(rows) == 1 and not sqlite:
+        parameters = {f"event_{column}": value for column, value in rows[0].items()}
+        events[0].id = session.execute(_INSERT_AND_MOVE_HEAD, {**parameters, "new_hash": events[0].hash}).scalar_one()
+    else:
+        ids = _insert_in_chain_order(session, rows, sqlite)
+        for event, event_id in zip(events, ids):
+            event.id = event_id
+        session.execute(_MOVE_HEAD, {"new_hash": events[-1].hash, "new_event_id": ids[-1]})
+    session.info[APPENDED_KEY] = session.info.get(APPENDED_KEY, 0) + len(events)  # counted at commit (mda.monitoring)
+
+
+def _insert_in_chain_order(session: Session, rows: list[dict[str, Any]], sqlite: bool) -> list[int]:
     if len(rows) == 1:
-        ids = [session.execute(_INSERT_EVENT, rows[0]).scalar_one()]
-    elif sqlite:
+        return [session.execute(_INSERT_EVENT, rows[0]).scalar_one()]
+    if sqlite:
         ids = sorted(session.execute(_INSERT_EVENTS_SQLITE, rows).scalars())
         if len(ids) != len(rows) or ids[-1] - ids[0] != len(rows) - 1:
             raise RuntimeError("audit records were not numbered one after another")
@@ -169,10 +189,7 @@ def _append_many(session: Session, events: list[AuditEvent]) -> None:
         ids = list(session.execute(_INSERT_EVENTS, rows).scalars())
     if any(later <= earlier for earlier, later in zip(ids, ids[1:])):
         raise RuntimeError("audit records were numbered out of chain order")
-    for event, event_id in zip(events, ids):
-        event.id = event_id
-    session.execute(_MOVE_HEAD, {"new_hash": events[-1].hash, "new_event_id": ids[-1]})
-    session.info[APPENDED_KEY] = session.info.get(APPENDED_KEY, 0) + len(events)  # counted at commit (mda.monitoring)
+    return ids
 
 
 @sa_event.listens_for(Session, "before_commit")
