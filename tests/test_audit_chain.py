@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from mda.accounts.models import Role
 from mda.audit.models import AuditAction, AuditEvent
-from mda.audit.trail import record, verify
+from mda.audit.trail import AuditRecord, record, verify
 from mda.db import db
 from tests import factories as make
 from tests.conftest import append_only_lifted
@@ -24,6 +24,20 @@ def _trail_of_five(app: Flask) -> list[int]:
     ids = [record(AuditAction.READ, by=user, case_id=n, object_type="case", object_id=n).id for n in range(5)]
     db.session.commit()
     return ids
+
+
+def test_a_record_on_its_way_has_exactly_the_columns_of_the_trail() -> None:
+    # A column added to audit_events must be added to AuditRecord too (or it is never written).
+    assert list(AuditRecord.__dataclass_fields__) == [column.key for column in AuditEvent.__table__.columns
+                                                      if column.key != "id"] + ["id"]
+
+
+def test_the_returned_record_carries_its_chain_id_and_seal(ctx: Flask) -> None:
+    user = make.user(Role.COORDINATOR)
+    appended = record(AuditAction.READ, by=user, case_id=7, object_type="case", object_id=7)
+    db.session.commit()
+    stored = db.session.get(AuditEvent, appended.id)
+    assert (stored.case_id, stored.hash, stored.prev_hash) == (7, appended.hash, appended.prev_hash)
 
 
 def test_intact_chain_verifies(ctx: Flask) -> None:

@@ -1,5 +1,5 @@
 """The policy keeps a page's answer to "is this user on this case" while nothing changes in the
-session, and never answers from it once the team has changed (mda.security.policy.running_membership)."""
+session, and never answers from it once the team has changed (mda.security.policy.running_team_role)."""
 from __future__ import annotations
 
 from flask import Flask

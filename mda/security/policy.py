@@ -76,8 +76,9 @@ def role_grants(user: User, permission: Permission) -> bool:
 _MEMBERSHIPS_SEEN = "mda.policy.memberships"
 
 
-def running_membership(user: User, case: Case) -> TeamMembership | None:
-    """The user's assignment to the case that runs today; an ended one grants nothing.
+def running_team_role(user: User, case: Case) -> TeamRole | None:
+    """The role of the user's assignment to the case that runs today; an ended one grants nothing.
+    Only the role decides (``_membership_grants``), so only the role is read, not the whole row.
 
     A page asks this several times for the same case (the guard, what the page offers, the note on
     casusregie): the answer is kept in the session while nothing changes in it. It is asked again
@@ -89,17 +90,17 @@ def running_membership(user: User, case: Case) -> TeamMembership | None:
     seen = session.info.setdefault(_MEMBERSHIPS_SEEN, {})
     key = (user.id, case.id, day)
     if key not in seen or session.new or session.dirty or session.deleted:
-        seen[key] = session.scalars(_running_membership_statement(),
+        seen[key] = session.scalars(_running_team_role_statement(),
                                     {"case_id": case.id, "user_id": user.id, "day": day}).first()
     return seen[key]
 
 
 @cache
-def _running_membership_statement() -> Select:
+def _running_team_role_statement() -> Select:
     """Built once with its values as parameters: every case page asks it (a new statement per
     request cost more to build than to run)."""
     day = bindparam("day")
-    return (select(TeamMembership).where(
+    return (select(TeamMembership.team_role).where(
         TeamMembership.case_id == bindparam("case_id"), TeamMembership.user_id == bindparam("user_id"),
         TeamMembership.started_on <= day, (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
         .order_by(TeamMembership.team_role))  # 'coordinator' sorts before 'expert'
@@ -132,7 +133,7 @@ def _may_on_case(user: User, permission: Permission, case: Case) -> bool:
         return False
     if user.has_role(Role.TEAM_LEAD) and permission in (P.CASE_VIEW, P.CASE_MANAGE_TEAM):
         return True
-    return _membership_grants(user, permission, running_membership(user, case))
+    return _membership_grants(user, permission, running_team_role(user, case))
 
 
 def may_each(user: User | None, permission: Permission, cases: list[Case]) -> list[bool]:
@@ -145,20 +146,20 @@ def may_each(user: User | None, permission: Permission, cases: list[Case]) -> li
     if user.has_role(Role.TEAM_LEAD) and permission in (P.CASE_VIEW, P.CASE_MANAGE_TEAM):
         return [True] * len(cases)
     day = today()
-    first: dict[int, TeamMembership] = {}
-    for membership in db.session.scalars(select(TeamMembership).where(
+    first: dict[int, TeamRole] = {}
+    for case_id, team_role in db.session.execute(select(TeamMembership.case_id, TeamMembership.team_role).where(
             TeamMembership.case_id.in_([case.id for case in cases]), TeamMembership.user_id == user.id,
             TeamMembership.started_on <= day,
             (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
-            .order_by(TeamMembership.team_role)):  # as running_membership: the coordinator's first
-        first.setdefault(membership.case_id, membership)
+            .order_by(TeamMembership.team_role)):  # as running_team_role: the coordinator's first
+        first.setdefault(case_id, team_role)
     return [_membership_grants(user, permission, first.get(case.id)) for case in cases]
 
 
-def _membership_grants(user: User, permission: Permission, membership: TeamMembership | None) -> bool:
-    if membership is None:
+def _membership_grants(user: User, permission: Permission, team_role: TeamRole | None) -> bool:
+    if team_role is None:
         return False
-    if membership.team_role == TeamRole.COORDINATOR:
+    if team_role == TeamRole.COORDINATOR:
         return user.has_role(Role.COORDINATOR)
     # Casusregie stays with the coordinator: a seconded expert adds journal entries, tasks and
     # assessments in their field and sees the rest (never CASE_DIRECT: not the persons of the client
