@@ -152,3 +152,36 @@ def test_last_contact_is_found_among_the_newest_entries_and_beyond_them(app: Fla
     make.login(client, coordinator)
     page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
     assert f"Laatste contact met het gezin:\n        {shown}" in page
+
+
+def test_the_overview_names_the_running_team_with_discipline_and_organisation(app: Flask) -> None:
+    from mda.organisations.models import OrganisationKind
+    from mda.reference.models import Discipline
+    from mda.teams.models import TeamPhase
+    from mda.teams.operations import add_expert, end_expert_membership
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR, username="coordinator-team-overview")
+        case = make.case(coordinator)
+        police = make.organisation(OrganisationKind.POLICE, name="Politie Limburg-Noord")
+        officer = make.user(Role.EXPERT, org=police, username="expert-team-overview")
+        gone = make.user(Role.EXPERT, org=police, username="expert-ended-overview")
+        for account, name in ((coordinator, "Carla Coördinator"), (officer, "Pieter Politie"), (gone, "Els Eerder")):
+            account.display_name = name
+        discipline = db.session.get(Discipline, "judicial")
+        add_expert(case, officer, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        ended = add_expert(case, gone, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        end_expert_membership(ended, by=coordinator)
+        db.session.commit()
+        case_id, names = case.id, (coordinator.display_name, officer.display_name, gone.display_name)
+        discipline_name = discipline.name
+        coordinator_organisation = coordinator.organisation.name
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    team = page[page.index('id="kop-team"'):]
+    team = team[:team.index("</section>")]
+    coordinator_line = team.index("Coördinator (vaste contactpersoon):")
+    assert names[0] in team and f"({coordinator_organisation})" in team
+    assert f"{discipline_name}:" in team and names[1] in team and "(Politie Limburg-Noord)" in team
+    assert coordinator_line < team.index(names[1])  # the coordinator first
+    assert names[2] not in team  # an ended membership is not on the team

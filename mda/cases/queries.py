@@ -279,6 +279,26 @@ def _running_team() -> Select:
             .order_by(TeamMembership.team_role, TeamMembership.started_on))
 
 
+def team_at_a_glance(case: Case) -> list[Any]:
+    """The running team as the overview names it: rows of (team_role, display_name,
+    organisation_name, discipline_name), the coordinator first, in ``team_of``'s order. Plain columns
+    with the names joined: no entities for a list that is only shown."""
+    return list(db.session.execute(_team_at_a_glance(), {"case_id": case.id, "day": today()}))
+
+
+@functools.cache
+def _team_at_a_glance() -> Select:
+    from ..organisations.models import Organisation
+    from ..reference.models import Discipline
+    return (select(TeamMembership.team_role, User.display_name, Organisation.name.label("organisation_name"),
+                   Discipline.name.label("discipline_name"))
+            .join(User, User.id == TeamMembership.user_id)
+            .join(Organisation, Organisation.id == TeamMembership.organisation_id)
+            .outerjoin(Discipline, Discipline.code == TeamMembership.discipline_code)
+            .where(TeamMembership.case_id == bindparam("case_id"), _running_on(bindparam("day")))
+            .order_by(TeamMembership.team_role, TeamMembership.started_on, TeamMembership.id))
+
+
 def recent_phase_changes(case_id: int, limit: int) -> list[Any]:
     """The case's newest phase changes, newest first: rows of (changed_at, from_phase, to_phase,
     changed_by), the last being the name of who made it (the overview's timeline)."""

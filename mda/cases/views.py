@@ -26,7 +26,7 @@ from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, Phas
 from .models import Case, CaseStatusChange, ClosureReason, Phase
 from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
-                      recent_ave_changes, recent_phase_changes, team_of)
+                      recent_ave_changes, recent_phase_changes, team_at_a_glance)
 from .rules import phase_options
 from .tabs import render_case
 
@@ -120,7 +120,7 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
     newest_entries = recent_entries(target, TIMELINE_LENGTH)  # for the timeline; the last contact is often there
     forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
         "version": target.version, "family_label": target.family_label}))
-    return render_case("cases/detail.html", target, "cases.detail", team=team_of(target), plan=plan,
+    return render_case("cases/detail.html", target, "cases.detail", team=team_at_a_glance(target), plan=plan,
                        outline=plan_outline(plan, persons) if plan is not None else None,
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
