@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_bootstrap import Bootstrap5
@@ -19,6 +20,9 @@ from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
 from .forms import MAX_ID
 from .security.policy import Permission, current_account, declared_permission, may
+
+if TYPE_CHECKING:
+    from .accounts.models import User
 
 # The only views reachable without a session (SecureDrop's short-list pattern).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.second_factor", "auth.enrol", "auth.logout", "static",
@@ -155,8 +159,12 @@ def _localtime(moment: datetime | None, with_time: bool = True) -> str:
 
 def _policy_for_templates() -> dict[str, object]:
     """``can("case:view")`` in templates asks the policy module; templates decide nothing."""
+    account: list[User | None] = []  # looked up at the first can(), not for a page that asks none
+
     def can(permission: str) -> bool:
-        return may(current_account(), Permission(permission))
+        if not account:
+            account.append(current_account())
+        return may(account[0], Permission(permission))
     def session_idle_seconds() -> int:
         # What is left of the idle limit now (the session's idle clock moves once a minute).
         return idle_seconds_left(current_app.extensions["mda.settings"].session_idle_minutes)

@@ -210,7 +210,10 @@ def viewable_referral_ids(user: User | None) -> Any:
 
 
 def current_account() -> User | None:
-    return current_user.account if current_user.is_authenticated else None
+    # Resolved once: each attribute read through the current_user proxy looks the user up again,
+    # and a page asks this some forty times (the guard, the views, ``can`` in its templates).
+    user = current_user._get_current_object()
+    return user.account if user.is_authenticated else None
 
 
 View = TypeVar("View", bound=Callable[..., Any])
