@@ -178,7 +178,8 @@ def _append(session: Session, event: AuditRecord) -> None:
 
 def _append_many(session: Session, events: list[AuditRecord]) -> None:
     """Chain and insert records: lock and read the head, one INSERT for all of them, move the head
-    (on PostgreSQL a single record's INSERT and the move are one statement). Plain statements, cheaper than the ORM's unit of work on a path every page takes.
+    (on PostgreSQL a single record's INSERT and the move are one statement). Plain statements,
+    cheaper than the ORM's unit of work on a path every page takes.
 
     The chain order is the order of ``events``; ``verify`` walks by id, so the ids handed out must
     rise in that order. ``sort_by_parameter_order`` makes the RETURNING rows line up with the
