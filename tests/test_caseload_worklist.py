@@ -185,3 +185,28 @@ def test_the_overview_names_the_running_team_with_discipline_and_organisation(ap
     assert f"{discipline_name}:" in team and names[1] in team and "(Politie Limburg-Noord)" in team
     assert coordinator_line < team.index(names[1])  # the coordinator first
     assert names[2] not in team  # an ended membership is not on the team
+
+
+def test_a_caseload_row_names_the_earliest_open_task_of_several(app: Flask) -> None:
+    from mda.journal.operations import complete_task
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        first, second = make.case(coordinator), make.case(coordinator)
+        done = add_task(first, description="Al afgerond", owner=coordinator, due_on=today() + timedelta(days=1),
+                        by=coordinator)
+        complete_task(done, by=coordinator, expected_version=done.version)
+        add_task(first, description="Later gesprek", owner=coordinator, due_on=today() + timedelta(days=9),
+                 by=coordinator)
+        add_task(first, description="Eerst bellen", owner=coordinator, due_on=today() + timedelta(days=3),
+                 by=coordinator)
+        add_task(first, description="Ook op dag drie", owner=coordinator, due_on=today() + timedelta(days=3),
+                 by=coordinator)  # same day, added later: the older one is named
+        add_task(second, description="Schoolbezoek", owner=coordinator, due_on=today() + timedelta(days=4),
+                 by=coordinator)
+        db.session.commit()
+    client = app.test_client()
+    make.login(client, coordinator)
+    page = client.get("/casussen/").get_data(as_text=True)
+    assert "Taak: Eerst bellen" in page and "Taak: Schoolbezoek" in page
+    for not_named in ("Al afgerond", "Later gesprek", "Ook op dag drie"):
+        assert f"Taak: {not_named}" not in page

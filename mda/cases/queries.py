@@ -229,8 +229,12 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
 
 @functools.cache
 def _open_tasks_of_cases() -> Select:
-    return (select(Task).where(Task.case_id.in_(bindparam("case_ids", expanding=True)), Task.done_at.is_(None))
-            .order_by(Task.case_id, Task.due_on, Task.id))
+    """Each case's first open task (earliest due, then oldest): the one the row names, not all of
+    them (a case can have many open tasks, each an object with its own decryption context)."""
+    first_open = (select(Task.id).where(Task.case_id == Case.id, Task.done_at.is_(None))
+                  .order_by(Task.due_on, Task.id).limit(1).correlate(Case).scalar_subquery())
+    return select(Task).where(Task.id.in_(
+        select(first_open).where(Case.id.in_(bindparam("case_ids", expanding=True)))))
 
 
 def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
