@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,9 @@ from flask.cli import AppGroup, FlaskGroup
 
 from .accounts.models import Role
 from .paths import instance_path
+
+if TYPE_CHECKING:
+    from .worker.runner import Worker
 
 
 def _create_app_for_cli() -> Flask:
@@ -96,25 +100,33 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
     click.echo("  All names, BSNs and addresses in the demo are fictitious.")
     if no_serve:
         return
-    # The demo runs the periodic work too, in a thread of this (gunicorn's master) process; without
-    # a mail server its e-mails are printed here and shown to the functional administrator under E-mail.
-    from .notifications.mailer import transport_for
-    from .worker.runner import Worker
-    settings = app.extensions["mda.settings"]
-    # Not the release publishing: the demo loader already published the last ended quarter and
-    # year, and publishing every period since the pilot began would keep the demo busy for minutes.
-    from .worker.jobs import JOBS
-    demo_jobs = tuple(job for job in JOBS if job.name != "publish_releases")
-    Worker(app, transport=transport_for(settings.mail, settings.mode), jobs=demo_jobs).start_in_thread()
     click.echo("  The worker runs alongside: e-mails it would send appear in this terminal and, for")
     click.echo("  the functional administrator (beheerder), under E-mail.")
     # The production server, as `mda serve`: one worker (the demo's login limit counts in memory)
-    # with threads, so a page and its assets load side by side.
+    # with threads, so a page and its assets load side by side. The periodic work runs in a thread
+    # of that worker, started after gunicorn forked it: SQLite connections must never cross a fork
+    # (a worker forked while the master's job thread held a transaction inherited SQLite's record
+    # of that lock and answered "database is locked" to the first logins).
     from . import server
     overrides = {"MODE": "demo", "KEY_FILE": str(key_file), "DATABASE_URL": f"sqlite:///{database}",
                  "APP_BASE_URL": f"http://{host}:{port}"}
     server.run(lambda: create_app(overrides),
-               server.server_settings(bind=f"{host}:{port}", workers=1, threads=4))
+               server.server_settings(bind=f"{host}:{port}", workers=1, threads=4), in_each_worker=start_demo_jobs)
+
+
+def start_demo_jobs(app: Flask) -> "Worker":
+    """The demo's periodic work, in a thread of the (only) app worker; without a mail server its
+    e-mails are printed in the terminal and shown to the functional administrator under E-mail.
+    Not the release publishing: the demo loader already published the last ended quarter and year,
+    and publishing every period since the pilot began would keep the demo busy for minutes."""
+    from .notifications.mailer import transport_for
+    from .worker.jobs import JOBS
+    from .worker.runner import Worker
+    settings = app.extensions["mda.settings"]
+    demo_jobs = tuple(job for job in JOBS if job.name != "publish_releases")
+    worker = Worker(app, transport=transport_for(settings.mail, settings.mode), jobs=demo_jobs)
+    worker.start_in_thread()
+    return worker
 
 
 @main.command("serve", with_appcontext=False)

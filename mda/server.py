@@ -73,8 +73,12 @@ def server_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> S
     return ServerSettings(**{**settings.__dict__, **given})
 
 
-def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
-    return {
+def gunicorn_options(settings: ServerSettings,
+                     in_each_worker: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """gunicorn's settings. ``in_each_worker(app)`` runs in every worker process once its app is
+    built (gunicorn's ``post_worker_init``): work that opens SQLite connections of its own belongs
+    there, never in the master, whose open connections every forked worker would inherit."""
+    options = {
         "bind": list(settings.bind),
         "workers": settings.workers,
         "threads": settings.threads,
@@ -109,12 +113,15 @@ def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
         "child_exit": _child_exit,
         "on_starting": _log_each_line_once,
     }
+    if in_each_worker is not None:
+        options["post_worker_init"] = lambda worker: in_each_worker(worker.wsgi)
+    return options
 
 
 def _log_each_line_once(_server: Any) -> None:
     # gunicorn has just given the root logger its JSON handler; an app created in this process
-    # before that (the demo's worker thread) still has its own on the "mda" logger, and would
-    # write every line twice.
+    # before that (the demo's, which loads its data here) still has its own on the "mda" logger,
+    # and would write every line twice.
     from .monitoring.logs import configure_logging
     configure_logging()
 
@@ -140,8 +147,10 @@ def _metrics_folder() -> tuple[Path, bool]:
     return folder, True
 
 
-def run(factory: Callable[[], Any], settings: ServerSettings) -> None:
-    """Check the configuration once, then serve ``factory()`` under gunicorn until stopped."""
+def run(factory: Callable[[], Any], settings: ServerSettings,
+        in_each_worker: Callable[[Any], None] | None = None) -> None:
+    """Check the configuration once, then serve ``factory()`` under gunicorn until stopped
+    (``in_each_worker``: see ``gunicorn_options``)."""
     from gunicorn.app.base import BaseApplication
 
     folder, temporary = _metrics_folder()  # before anything imports prometheus_client here
@@ -151,7 +160,7 @@ def run(factory: Callable[[], Any], settings: ServerSettings) -> None:
 
         class _Server(BaseApplication):
             def load_config(self) -> None:
-                for name, value in gunicorn_options(settings).items():
+                for name, value in gunicorn_options(settings, in_each_worker).items():
                     self.cfg.set(name, value)
 
             def load(self) -> Any:

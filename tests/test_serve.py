@@ -172,3 +172,43 @@ def _wait_for(port: int, path: str, server: subprocess.Popen) -> tuple[int, str]
         except OSError:
             time.sleep(0.2)
     raise AssertionError("mda serve did not answer")
+
+
+def test_each_worker_hook_runs_with_the_workers_own_app() -> None:
+    assert "post_worker_init" not in gunicorn_options(ServerSettings())
+    seen = []
+    options = gunicorn_options(ServerSettings(), in_each_worker=seen.append)
+
+    class FakeWorker:  # what gunicorn hands the hook: the worker, its app already built
+        wsgi = object()
+    options["post_worker_init"](FakeWorker())
+    assert seen == [FakeWorker.wsgi]
+
+
+def test_the_demo_runs_its_jobs_in_the_app_worker_not_in_gunicorns_master(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite connections must not cross a fork: with the job thread in the master, a worker forked
+    while a job held a transaction inherited SQLite's record of that lock and answered the first
+    logins with "database is locked". The demo now hands its jobs to the worker process."""
+    import threading
+
+    from mda import cli, demo, server
+    monkeypatch.setenv("MDA_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setattr(demo, "load_demo_data", lambda: False)  # the data is not what is tested
+    served = {}
+    monkeypatch.setattr(server, "run", lambda factory, settings, in_each_worker=None: served.update(
+        factory=factory, in_each_worker=in_each_worker))
+    result = CliRunner().invoke(main, ["demo", "--port", "5999"])
+    assert result.exit_code == 0, result.output
+    assert served["in_each_worker"] is cli.start_demo_jobs
+    assert not [thread for thread in threading.enumerate() if thread.name == "mda-worker"]  # none in the master
+    app = served["factory"]()  # as in the worker, after the fork
+    worker = served["in_each_worker"](app)
+    try:
+        assert [thread for thread in threading.enumerate() if thread.name == "mda-worker"]
+        assert "publish_releases" not in {job.name for job in worker.jobs}
+    finally:
+        worker.stop()
+        from mda.db import db
+        with app.app_context():
+            db.dispose()
