@@ -114,7 +114,7 @@ def demo_command(host: str, port: int, reset: bool, no_serve: bool) -> None:
                server.server_settings(bind=f"{host}:{port}", workers=1, threads=4), in_each_worker=start_demo_jobs)
 
 
-def start_demo_jobs(app: Flask) -> "Worker":
+def start_demo_jobs(app: Flask) -> Worker:
     """The demo's periodic work, in a thread of the (only) app worker; without a mail server its
     e-mails are printed in the terminal and shown to the functional administrator under E-mail.
     Not the release publishing: the demo loader already published the last ended quarter and year,
