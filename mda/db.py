@@ -6,6 +6,8 @@ the request lifecycle commits once or rolls back everything.
 from __future__ import annotations
 
 import atexit
+import functools
+import select
 import weakref
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -92,6 +95,37 @@ def optimize(engine: Engine) -> str:
         return "PostgreSQL: statistics refreshed (ANALYZE)."
 
 
+def _server_spoke_while_idle(dbapi_connection: Any) -> bool:
+    """True when the server sent something to a connection that waits in the pool. An idle
+    connection is sent nothing, except when the server ends it (a restart, an administrator's
+    pg_terminate_backend, an idle timeout: an error message, then the socket closes) and, rarely,
+    a notice. Asking the kernel whether the socket has anything to read costs no round trip."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    poller = select.poll()  # not select.select: it fails for descriptors above 1023
+    poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _replace_if_server_closed(dialect: Any, dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout on PostgreSQL: a connection the server has ended is replaced before any
+    request uses it. SQLAlchemy's pool_pre_ping asks the server on every checkout (a round trip on
+    every request, one of the signed-in floor's six); this pings only a connection the server has
+    spoken to while it was idle, which is how a restart or a terminated backend shows. Raising
+    DisconnectionError makes the pool drop it and connect anew (SQLAlchemy's documented
+    pessimistic disconnect handling). tests/test_db_reconnect.py ends the pooled connections
+    under a running app."""
+    if not _server_spoke_while_idle(dbapi_connection):
+        return
+    try:
+        if dbapi_connection.closed or dbapi_connection.broken or not dialect.do_ping(dbapi_connection):
+            raise DisconnectionError("the server closed this pooled connection")
+    except DisconnectionError:
+        raise
+    except Exception as exc:  # noqa: BLE001  # any failure to answer means: do not use this connection
+        raise DisconnectionError("the server closed this pooled connection") from exc
+
+
 def make_engine(url: str) -> Engine:
     options: dict[str, Any] = {"hide_parameters": True}  # SQL errors never print personal values
     if url.startswith("sqlite"):
@@ -101,9 +135,9 @@ def make_engine(url: str) -> Engine:
         # request cost more than the request itself.
         else:  # its writers take turns instead of sleeping in SQLite's busy handler (mda.sqlite_writers)
             options["connect_args"] = {"factory": TurnTakingConnection}
-    else:
-        options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", functools.partial(_replace_if_server_closed, engine.dialect))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if "poolclass" not in options:  # a file database with a pool of long-lived connections
