@@ -154,10 +154,10 @@ def _caseload_statements(shape: _CaseloadShape) -> _CaseloadStatements:
     more than running them)."""
     day = bindparam("day")
     coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
-                        .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                        .where(TeamMembership.case_id == Case.id, TeamMembership.role_is(TeamRole.COORDINATOR),
                                TeamMembership.ended_on.is_(None)).correlate(Case).scalar_subquery())
     coordinator_id = (select(TeamMembership.user_id)
-                      .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                      .where(TeamMembership.case_id == Case.id, TeamMembership.role_is(TeamRole.COORDINATOR),
                              TeamMembership.ended_on.is_(None)).correlate(Case).scalar_subquery())
     next_task = (select(func.min(Task.due_on)).where(Task.case_id == Case.id, Task.done_at.is_(None))
                  .correlate(Case).scalar_subquery())
@@ -353,7 +353,7 @@ def _coordinators_statement(whole_caseload: bool) -> Select:
         own_cases = select(TeamMembership.case_id).where(TeamMembership.user_id == bindparam("user_id"),
                                                          _running_on(day))
         query = query.where(User.id.in_(
-            select(TeamMembership.user_id).where(TeamMembership.team_role == TeamRole.COORDINATOR,
+            select(TeamMembership.user_id).where(TeamMembership.role_is(TeamRole.COORDINATOR),
                                                  _running_on(day), TeamMembership.case_id.in_(own_cases))))
     return query.order_by(User.display_name)
 
@@ -365,7 +365,7 @@ def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
     day = day or today()
     return db.session.scalars(
         select(User).join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.case_id == case_id, TeamMembership.team_role == TeamRole.COORDINATOR,
+        .where(TeamMembership.case_id == case_id, TeamMembership.role_is(TeamRole.COORDINATOR),
                _running_on(day)).order_by(TeamMembership.started_on.desc())).first()
 
 
@@ -380,7 +380,7 @@ def member_case_ids_query(user_id: Any, day: Any, *, coordinating_only: bool = F
     statement built once and run with new values)."""
     query = select(TeamMembership.case_id).where(TeamMembership.user_id == user_id, _running_on(day))
     if coordinating_only:
-        query = query.where(TeamMembership.team_role == TeamRole.COORDINATOR)
+        query = query.where(TeamMembership.role_is(TeamRole.COORDINATOR))
     return query
 
 
@@ -419,7 +419,7 @@ def cases_with_overdue_work(day: date | None = None, limit: int = 50) -> tuple[l
                                                       SafetyPlan.version_number == latest_version)
                    .correlate(Case).scalar_subquery())
     coordinator_name = (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
-                        .where(TeamMembership.case_id == Case.id, TeamMembership.team_role == TeamRole.COORDINATOR,
+                        .where(TeamMembership.case_id == Case.id, TeamMembership.role_is(TeamRole.COORDINATOR),
                                TeamMembership.ended_on.is_(None)).correlate(Case).limit(1).scalar_subquery())
     overdue = or_(oldest_task.is_not(None), plan_review.is_(None), plan_review < day)
     total = db.session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.OPEN, overdue)) or 0

@@ -322,7 +322,7 @@ def expert_deployments(period: Period) -> dict[tuple[str, str], int]:
                  .select_from(TeamMembership)
                  .join(Organisation, Organisation.id == TeamMembership.organisation_id)
                  .join(Discipline, Discipline.code == TeamMembership.discipline_code)
-                 .where(TeamMembership.team_role == TeamRole.EXPERT, TeamMembership.started_on <= period.end,
+                 .where(TeamMembership.role_is(TeamRole.EXPERT), TeamMembership.started_on <= period.end,
                         or_(TeamMembership.ended_on.is_(None), TeamMembership.ended_on >= period.start))
                  .group_by(Organisation.name, Discipline.name))
     return {(org, discipline): n for org, discipline, n in db.session.execute(statement)}

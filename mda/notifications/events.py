@@ -32,7 +32,7 @@ def case_team(case: Case, *, coordinator_only: bool = False) -> list[User]:
                     (TeamMembership.ended_on.is_(None)) | (TeamMembership.ended_on > day))
              .order_by(TeamMembership.team_role, User.id))
     if coordinator_only:
-        query = query.where(TeamMembership.team_role == TeamRole.COORDINATOR)
+        query = query.where(TeamMembership.role_is(TeamRole.COORDINATOR))
     return list(db.session.scalars(query).unique())
 
 

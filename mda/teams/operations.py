@@ -20,7 +20,7 @@ from .models import TeamMembership, TeamPhase, TeamRole
 def current_coordinator(case: Case) -> TeamMembership | None:
     return db.session.execute(
         select(TeamMembership).where(TeamMembership.case_id == case.id,
-                                     TeamMembership.team_role == TeamRole.COORDINATOR,
+                                     TeamMembership.role_is(TeamRole.COORDINATOR),
                                      TeamMembership.ended_on.is_(None))
     ).scalar_one_or_none()
 
