@@ -13,8 +13,9 @@ __all__ = ["create_app", "ConfigError"]
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Defaults, then ``instance/config.py``, then ``MDA_*`` environment, then ``config``."""
     from .paths import instance_path
+    from .web import App
 
-    app = Flask(__name__, instance_path=str(instance_path()), instance_relative_config=True)
+    app = App(__name__, instance_path=str(instance_path()), instance_relative_config=True)
     app.config.from_mapping(
         MODE="production",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (short) session

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Flask, Response, abort, current_app, flash, has_request_context, redirect, render_template,
+                   request, session, url_for)
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -46,6 +47,42 @@ CONTENT_SECURITY_POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
+
+
+_REMEMBERED_VALUE_TYPES = frozenset({str, int, type(None)})  # None: left out of the link, as Flask does
+
+
+class App(Flask):
+    """Flask with ``url_for`` remembered per worker. A page builds some thirty links (the menu, its
+    forms, its rows), each through werkzeug's rule builder; the same endpoint with the same values
+    gives the same path on every request of this app. Remembered only where that holds: inside a
+    request, a relative link (no ``_external``, ``_scheme``, ``_method`` or ``_anchor``), values
+    that are plain strings, whole numbers or None, and no ``url_defaults`` functions (this app has none;
+    one registered later turns the memory off). The key holds the script root, so an app mounted
+    under a prefix builds its own links. Paths hold ids only, never personal data (security.md)."""
+
+    URL_MEMORY_SIZE = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._url_memory: dict[tuple[object, ...], str] = {}
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,  # type: ignore[override]
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        if (_anchor is not None or _method is not None or _scheme is not None or _external
+                or self.url_default_functions or not has_request_context()
+                or not all(type(value) in _REMEMBERED_VALUE_TYPES for value in values.values())):
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
+                                   _external=_external, **values)
+        key = (request.script_root, request.blueprint if endpoint[:1] == "." else None, endpoint,
+               *sorted(values.items()))
+        path = self._url_memory.get(key)
+        if path is None:
+            path = super().url_for(endpoint, **values)
+            if len(self._url_memory) >= self.URL_MEMORY_SIZE:
+                self._url_memory.clear()  # ids make the keys many; start over rather than grow
+            self._url_memory[key] = path
+        return path
 
 
 class IdConverter(IntegerConverter):
