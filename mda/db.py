@@ -168,8 +168,8 @@ class Database:
 
     @staticmethod
     def _bound() -> _BoundDatabase:
-        try:
-            return current_app.extensions["mda.db"]
+        try:  # the app itself, not its proxy: a page asks for db.session some twenty times (mda.web)
+            return current_app._get_current_object().extensions["mda.db"]  # type: ignore[attr-defined]
         except (RuntimeError, KeyError) as exc:
             raise RuntimeError("No application context with a database; use create_app().") from exc
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import (Flask, Response, abort, current_app, flash, has_request_context, redirect, render_template,
-                   request, session, url_for)
+from flask import Flask, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -69,12 +68,16 @@ class App(Flask):
 
     def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,  # type: ignore[override]
                 _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        try:
+            this_request = request._get_current_object()  # not the proxy on each read (_require_login)
+        except RuntimeError:  # outside a request
+            this_request = None
         if (_anchor is not None or _method is not None or _scheme is not None or _external
-                or self.url_default_functions or not has_request_context()
+                or self.url_default_functions or this_request is None
                 or not all(type(value) in _REMEMBERED_VALUE_TYPES for value in values.values())):
             return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme,
                                    _external=_external, **values)
-        key = (request.script_root, request.blueprint if endpoint[:1] == "." else None, endpoint,
+        key = (this_request.script_root, this_request.blueprint if endpoint[:1] == "." else None, endpoint,
                *sorted(values.items()))
         path = self._url_memory.get(key)
         if path is None:
@@ -209,25 +212,32 @@ def _policy_for_templates() -> dict[str, object]:
 
 
 def _require_login() -> Response | None:
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    # The request, app and user are resolved once: on Python 3.11 every attribute read through one
+    # of Flask's proxies raises (and formats) an AttributeError inside werkzeug before it is
+    # answered, some 5,000 instructions each, and a signed-in request made about ninety of them.
+    this_request = request._get_current_object()  # type: ignore[attr-defined]
+    endpoint = this_request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS or endpoint is None:
         return None  # None: no such route, the 404 handler answers
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         # The requested path is not carried along: a URL may name a case.
         return redirect(url_for("auth.login"))
-    settings = current_app.extensions["mda.settings"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = app.extensions["mda.settings"]
     if session_expired(settings.session_idle_minutes, settings.session_absolute_hours):
-        end_session(current_user._get_current_object())
+        end_session(user)
         from .auth.resume import keep_for_after_login
         keep_for_after_login()  # the page they were on, and what a posted form held (encrypted, server side)
         return redirect(url_for("auth.login"))
     note_activity()
-    if request.method == "GET":
+    if this_request.method == "GET":
         from .auth.resume import note_page
-        note_page()
-    view = current_app.view_functions[request.endpoint]
+        note_page(this_request)
+    view = app.view_functions[endpoint]
     if declared_permission(view) is None:
         # Deny by default: a view that forgot to declare its permission is unreachable.
-        current_app.logger.error("view %s declares no permission", request.endpoint)
+        app.logger.error("view %s declares no permission", endpoint)
         abort(403)
     return None
 

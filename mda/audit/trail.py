@@ -119,10 +119,18 @@ def _event(action: AuditAction, *, by: object | None, case_id: int | None = None
         object_id=object_id,
         case_id=case_id,
         person_id=person_id,
-        access_point=request.remote_addr if has_request_context() else "cli",
+        access_point=_access_point(),
         outcome=outcome,
         detail=detail,
     )
+
+
+def _access_point() -> str | None:
+    """Where the request came from (after ProxyFix, the client), or "cli" outside a request."""
+    try:
+        return request._get_current_object().remote_addr  # type: ignore[attr-defined]
+    except RuntimeError:  # no request: a command or the worker
+        return "cli"
 
 
 def record_many(action: AuditAction, targets: Iterable[tuple[int | None, str | None, int | None]], *,

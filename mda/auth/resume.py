@@ -11,7 +11,7 @@ import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, g, request, session, url_for
+from flask import Request, Response, current_app, flash, g, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -30,15 +30,15 @@ NOT_A_PAGE = frozenset({"auth.renew_session", "static", "bootstrap.static"})
 MAX_DRAFT_CHARS = 50_000
 
 
-def note_page() -> None:
+def note_page(this_request: Request) -> None:
     """A browser navigation (not a fetch) may be the page in view; ``remember_page`` decides once
-    the answer is known."""
-    if request.endpoint in NOT_A_PAGE or request.endpoint is None:
+    the answer is known. ``this_request``: the request itself, not Flask's proxy (mda.web)."""
+    if this_request.endpoint in NOT_A_PAGE or this_request.endpoint is None:
         return
-    accept = request.accept_mimetypes
+    accept = this_request.accept_mimetypes
     if accept and accept.best_match(["text/html", "application/json"]) != "text/html":
         return
-    g.page_candidate = request.path
+    g.page_candidate = this_request.path
 
 
 def remember_page(response: Response) -> Response:

@@ -17,7 +17,8 @@ CASE_TABS: list[tuple[str, str]] = [
 
 
 def available_tabs() -> list[tuple[str, str]]:
-    return [(endpoint, label) for endpoint, label in CASE_TABS if endpoint in current_app.view_functions]
+    views = current_app.view_functions
+    return [(endpoint, label) for endpoint, label in CASE_TABS if endpoint in views]
 
 
 def render_case(template: str, case: "Case", active_tab: str, **context: object) -> str:  # noqa: F821

@@ -150,14 +150,15 @@ def init_app(app: Flask) -> None:
     def _observe(response):  # noqa: ANN001, ANN202
         started = g.pop("metrics_started", None)
         if started is not None:
-            group = route_group(request)
+            this_request = request._get_current_object()  # not the proxy on each read (mda.web)
+            group = route_group(this_request)
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(group, request.method if request.method in _METHODS else "other",
-                            str(response.status_code)).inc()
+            method = this_request.method
+            REQUESTS.labels(group, method if method in _METHODS else "other", str(response.status_code)).inc()
             LATENCY.labels(group).observe(elapsed)
             if response.status_code >= 500:
                 ERRORS.labels(group).inc()
-            app.logger.info("request", extra={"method": request.method, "endpoint": request.endpoint,
+            app.logger.info("request", extra={"method": method, "endpoint": this_request.endpoint,
                                               "group": group, "status": response.status_code,
                                               "duration_ms": round(elapsed * 1000, 2)})
         return response

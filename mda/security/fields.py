@@ -22,12 +22,13 @@ from .crypto import BlindIndex, FieldCipher
 ENCRYPTED_FIELDS: dict[type, list["EncryptedField"]] = {}
 
 
+# The app itself, not Flask's proxy: every encrypted field read asks (mda.web._require_login says why).
 def field_cipher() -> FieldCipher:
-    return current_app.extensions["mda.cipher"]
+    return current_app._get_current_object().extensions["mda.cipher"]  # type: ignore[attr-defined]
 
 
 def blind_index() -> BlindIndex:
-    return current_app.extensions["mda.blind_index"]
+    return current_app._get_current_object().extensions["mda.blind_index"]  # type: ignore[attr-defined]
 
 
 def ciphertext_column() -> Mapped[bytes | None]:
