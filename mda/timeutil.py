@@ -26,7 +26,11 @@ def format_moment(moment: datetime | None, *, with_time: bool = True) -> str:
         return "—"
     if moment.tzinfo is None:
         raise ValueError("format_moment() needs an aware datetime")
-    return moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M" if with_time else "%d-%m-%Y")
+    local = moment.astimezone(AMSTERDAM)
+    # The same text as strftime("%d-%m-%Y %H:%M"), built directly: strftime goes through the C
+    # library's time formatting with a converted format, several times the cost, on every row.
+    day = f"{local.day:02d}-{local.month:02d}-{local.year:04d}"
+    return f"{day} {local.hour:02d}:{local.minute:02d}" if with_time else day
 
 
 def freeze(moment: datetime | None) -> None:

@@ -11,6 +11,8 @@ from html.parser import HTMLParser
 from typing import Callable
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from flask import Flask
 
 from mda.accounts.models import Role, User
@@ -100,3 +102,13 @@ def test_no_page_in_the_access_matrix_says_utc(app: Flask, world: World, role: s
                 if "UTC" in visible_text(response.get_data(as_text=True)):
                     offenders.append(f"{route.method} {route.url(world)} ({endpoint})")
     assert not offenders, "pages showing UTC: " + ", ".join(offenders)
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(timezone.utc)))
+def test_format_moment_writes_what_strftime_would(moment: datetime) -> None:
+    """format_moment builds its text directly (strftime was a noticeable part of a long page);
+    it stays the Dutch notation on the Dutch wall clock, across every change of summer time."""
+    from mda.timeutil import AMSTERDAM, format_moment
+    local = moment.astimezone(AMSTERDAM)
+    assert format_moment(moment) == local.strftime("%d-%m-%Y %H:%M")
+    assert format_moment(moment, with_time=False) == local.strftime("%d-%m-%Y")
