@@ -5,6 +5,7 @@ The pool checks a connection at checkout without a round trip (``mda.db._replace
 only a connection the server has spoken to while idle is pinged, and replaced when it is gone."""
 from __future__ import annotations
 
+import select as sockets
 import time
 
 import pytest
@@ -22,7 +23,9 @@ def _end_backend(url: str, pid: int) -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+            # Waits (up to 5 s) until the backend has gone: it ends a moment after it is told to,
+            # and a request in that moment would meet it still answering (as with any ping).
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
             connection.commit()
     finally:
         engine.dispose()
@@ -76,6 +79,7 @@ def test_a_healthy_pooled_connection_is_not_pinged_and_one_spoken_to_is(app: Fla
             connection.commit()
             pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
             connection.commit()
+            waiting = connection.connection.dbapi_connection  # the driver's connection, to watch
         for _ in range(3):
             with engine.connect() as connection:
                 assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == pid
@@ -85,7 +89,9 @@ def test_a_healthy_pooled_connection_is_not_pinged_and_one_spoken_to_is(app: Fla
         with elsewhere.connect() as other:  # while the first waits in the pool
             other.exec_driver_sql("NOTIFY mda_reconnect_test")
             other.commit()
-        time.sleep(0.2)  # the server delivers it to the idle listener a moment after the commit
+        deadline = time.monotonic() + 10  # delivered to the idle listener a moment after the commit
+        while not sockets.select([waiting.pgconn.socket], [], [], 0.05)[0]:
+            assert time.monotonic() < deadline, "the notification never reached the waiting connection"
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == pid  # kept
             connection.commit()
