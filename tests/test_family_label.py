@@ -65,12 +65,21 @@ def test_label_normalised_and_too_long_refused(ctx: Flask) -> None:
 def test_bulk_append_keeps_the_chain_in_order(ctx: Flask) -> None:
     coordinator = make.user(Role.COORDINATOR)
     before = _last_id()
-    events = record_many(AuditAction.READ, [(n, "case", n) for n in range(1, 40)], by=coordinator, detail="lijst")
+    # some without a case (NULL among the numbers), every person_id NULL (an array of NULLs on PostgreSQL)
+    targets = [(None if n % 7 == 0 else n, "case", n) for n in range(1, 40)]
+    events = record_many(AuditAction.READ, targets, by=coordinator, detail="lijst")
     db.session.commit()
     ids = [event.id for event in events]
     assert ids == sorted(ids) and ids[0] > before
-    rows = db.session.execute(select(AuditEvent.case_id).where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
-    assert [row.case_id for row in rows] == list(range(1, 40))
+    rows = db.session.execute(select(AuditEvent.id, AuditEvent.case_id, AuditEvent.object_id, AuditEvent.hash,
+                                     AuditEvent.action, AuditEvent.occurred_at)
+                              .where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
+    assert [row.case_id for row in rows] == [case_id for case_id, _, _ in targets]
+    assert [row.object_id for row in rows] == list(range(1, 40))
+    # each record got the id of its own row (PostgreSQL matches them by hash)
+    assert [(row.id, row.hash) for row in rows] == [(event.id, event.hash) for event in events]
+    assert {row.action for row in rows} == {AuditAction.READ}
+    assert rows[0].occurred_at == events[0].occurred_at
     assert verify(db.session).intact
 
 
