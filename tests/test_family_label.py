@@ -83,6 +83,35 @@ def test_bulk_append_keeps_the_chain_in_order(ctx: Flask) -> None:
     assert verify(db.session).intact
 
 
+def test_bulk_append_moves_the_head_in_the_same_statement(ctx: Flask) -> None:
+    """Lock and read the head, then the records and the head's move: two statements whatever the
+    number of records (PostgreSQL: one INSERT ... WITH of the head's UPDATE; SQLite, which has no
+    round trips, moves the head in a third). The head names the last record."""
+    from sqlalchemy import event
+
+    from mda.audit.models import AuditChainHead
+    from mda.audit.trail import CHAIN_HEAD_ID
+    coordinator = make.user(Role.COORDINATOR)
+    db.session.commit()
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        # outside a request: appended at once, not at the commit
+        events = record_many(AuditAction.READ, [(n, "case", n) for n in range(1, 26)], by=coordinator,
+                             detail="lijst")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    appends = [s for s in statements if "audit_" in s]
+    expected = 3 if db.engine.dialect.name == "sqlite" else 2
+    assert len(appends) == expected, appends
+    head = db.session.get(AuditChainHead, CHAIN_HEAD_ID)
+    db.session.refresh(head)
+    assert head.last_event_id == events[-1].id and head.last_hash == events[-1].hash
+    db.session.commit()
+    assert verify(db.session).intact
+
+
 def test_caseload_and_header_show_label_and_the_list_read_is_audited(app: Flask) -> None:
     with app.app_context():
         coordinator = make.user(Role.COORDINATOR)
