@@ -210,3 +210,26 @@ def test_a_caseload_row_names_the_earliest_open_task_of_several(app: Flask) -> N
     assert "Taak: Eerst bellen" in page and "Taak: Schoolbezoek" in page
     for not_named in ("Al afgerond", "Later gesprek", "Ook op dag drie"):
         assert f"Taak: {not_named}" not in page
+
+
+def test_the_filter_fold_opens_on_a_phone_only_for_a_filter_that_narrows_or_a_refused_value(app: Flask) -> None:
+    """On a small screen the filter is folded (app.js opens it on wide ones). A team lead's switch to
+    all cases, a page number or a sort from a column header must not unfold it above the list; a
+    filter that leaves cases out, or a value that was refused, must (the user sees why)."""
+    with app.app_context():
+        lead = make.user(Role.COORDINATOR, Role.TEAM_LEAD)
+        make.case(lead)
+        db.session.commit()
+    client = app.test_client()
+    make.login(client, lead)
+
+    def unfolded(query: str) -> bool:
+        page = client.get(f"/casussen/{query}").get_data(as_text=True)
+        fold = page[page.index('<details class="filter-fold'):]
+        return fold[:fold.index(">")].endswith(" open")
+
+    for query in ("", "?alle=y", "?alle=y&pagina=2", "?sorteer=casus&aflopend=y", "?alle=y&fase=&ave=&gemeente="
+                  "&coordinator=&sorteer=deadline"):
+        assert not unfolded(query), query
+    for query in ("?fase=herstel", "?alle=y&ave=3", "?achterstallig=y", "?fase=onbekend", "?sorteer=onbekend"):
+        assert unfolded(query), query

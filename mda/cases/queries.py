@@ -55,6 +55,12 @@ class CaseloadFilter:
     descending: bool = False
     page: int = 1
 
+    @property
+    def narrows(self) -> bool:
+        """True when a filter leaves cases out (which cases, the sort and the page do not)."""
+        return any(value is not None for value in (self.phase, self.ave_level, self.municipality_id,
+                                                   self.coordinator_id)) or self.overdue_only
+
 
 @dataclass
 class CaseloadRow:

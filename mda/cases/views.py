@@ -76,8 +76,12 @@ def index() -> str:
     args = {key: value for key, value in request.args.items() if key != "pagina"}
     # The coordinator column only when it is not always the user.
     show_coordinator = criteria.everything or any(row.coordinator_id != account.id for row in page.rows)
+    # Folded on a phone unless a filter narrows the list or a value was refused: the switch to all
+    # cases, a page number or a sort (shown in the column headers) leaves the list in view.
+    filter_open = criteria.narrows or bool(form.errors)
     return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
                            alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
+                           filter_open=filter_open,
                            sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
 
 
