@@ -57,7 +57,8 @@ class CaseloadFilter:
 
     @property
     def narrows(self) -> bool:
-        """True when a filter leaves cases out (which cases, the sort and the page do not)."""
+        """True when a filter leaves cases out. The switch to all cases, the sort and the page
+        number do not."""
         return any(value is not None for value in (self.phase, self.ave_level, self.municipality_id,
                                                    self.coordinator_id)) or self.overdue_only
 
