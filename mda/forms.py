@@ -229,3 +229,48 @@ class LongSelectField(SelectField):
         if self.data not in {self.coerce(value) for value, _label in self.pairs()}:
             raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 
+
+
+FIELDS_MEMORY_SIZE = 256
+
+
+def rendered_fields(template_name: str, form: FlaskForm, **context: Any) -> Markup:
+    """``template_name`` rendered with ``form`` and ``context``: a fragment that shows only
+    ``form``'s fields, remembered per worker by what it depends on: the form's class, each field's
+    id, data, errors and choices, and ``context`` (hashable values). The caseload's filter renders
+    the same seven fields on nearly every request, and writing them was an eighth of its work.
+
+    The fragment must not read anything else: not the request, the user, the session, a link
+    (``url_for``: pass the link in ``context``) or a CSRF token. A form whose state cannot be a key
+    (a list as data) is simply rendered."""
+    from flask import current_app
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Without Flask's context processors: the request, session, user and ``g`` are not there to read.
+    template = app.jinja_env.get_template(template_name)
+    try:
+        key = (template_name, type(form), _fields_state(form), tuple(sorted(context.items())))
+        hash(key)
+    except TypeError:
+        return Markup(template.render(form=form, **context))
+    memory = app.extensions.setdefault("mda.rendered_fields", {})
+    html = memory.get(key)
+    if html is None:
+        html = Markup(template.render(form=form, **context))
+        if len(memory) >= FIELDS_MEMORY_SIZE:
+            memory.clear()  # filter values typed into URLs make the keys many; start over rather than grow
+        memory[key] = html
+    return html
+
+
+def _fields_state(form: FlaskForm) -> tuple[object, ...]:
+    return tuple((field.id, field.data, tuple(field.errors), _choices_state(field)) for field in form)
+
+
+def _choices_state(field: Field) -> tuple[object, ...] | None:
+    choices = getattr(field, "choices", None)
+    if choices is None:
+        return None
+    if callable(choices) or isinstance(choices, dict):  # a callable or grouped choices: no key
+        raise TypeError("choices that cannot be a key")
+    return tuple((choice.value, choice.label, tuple(sorted(choice.render_kw.items())), choice.optgroup)
+                 if isinstance(choice, SelectChoice) else choice for choice in choices)

@@ -233,3 +233,32 @@ def test_the_filter_fold_opens_on_a_phone_only_for_a_filter_that_narrows_or_a_re
         assert not unfolded(query), query
     for query in ("?fase=herstel", "?alle=y&ave=3", "?achterstallig=y", "?fase=onbekend", "?sorteer=onbekend"):
         assert unfolded(query), query
+
+
+def test_the_remembered_filter_follows_new_coordinators_and_refused_values(app: Flask) -> None:
+    """The caseload's filter fields are remembered per worker (mda.forms.rendered_fields): a
+    coordinator who joins appears in the filter at once, a refused value is said and the next
+    request without it is not, and what one user's filter lists never reaches another's page."""
+    with app.app_context():
+        lead, coordinator = make.user(Role.COORDINATOR, Role.TEAM_LEAD), make.user(Role.COORDINATOR)
+        lead.display_name, coordinator.display_name = "Lea Leiding", "Cor Eigen"
+        make.case(lead)
+        make.case(coordinator)
+        db.session.commit()
+    lead_client, own_client = app.test_client(), app.test_client()
+    make.login(lead_client, lead)
+    make.login(own_client, coordinator)
+    whole = lead_client.get("/casussen/?alle=y").get_data(as_text=True)
+    assert "Cor Eigen" in whole and "Nieuwe Collega" not in whole
+    own = own_client.get("/casussen/").get_data(as_text=True)
+    assert "Lea Leiding" not in own  # only the coordinators of one's own cases
+    with app.app_context():
+        make.user(Role.COORDINATOR).display_name = "Nieuwe Collega"
+        db.session.commit()
+    assert "Nieuwe Collega" in lead_client.get("/casussen/?alle=y").get_data(as_text=True)
+    refused = lead_client.get("/casussen/?alle=y&fase=onbekend").get_data(as_text=True)
+    assert "Ongeldige keuze" in refused and "is-invalid" in refused
+    again = lead_client.get("/casussen/?alle=y").get_data(as_text=True)
+    assert "Ongeldige keuze" not in again and "is-invalid" not in again
+    assert 'name="alle" value="y"' in again
+    assert 'name="alle"' not in own_client.get("/casussen/").get_data(as_text=True)

@@ -55,3 +55,54 @@ def test_long_select_field_lists_validates_and_refuses_in_dutch(app) -> None:  #
         unknown.coordinator.choices = choices
         assert not unknown.validate()
         assert unknown.coordinator.errors == ["Ongeldige keuze."]
+
+
+def test_rendered_fields_are_remembered_only_for_the_same_state(app, monkeypatch) -> None:  # noqa: ANN001
+    """mda.forms.rendered_fields renders a fragment once per state of its form: the same data,
+    errors and choices give the remembered HTML; any change to one of them renders anew."""
+    from jinja2 import Template
+    from mda.forms import rendered_fields
+    renders = []
+
+    class Counting(Template):  # counts the renders of the fragment the helper asks for
+        def render(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+            renders.append(kwargs)
+            return super().render(*args, **kwargs)
+
+    fragment = "{{ form.coordinator() }}|{{ form.coordinator.errors|join(',') }}|{{ note }}"
+    with app.test_request_context():
+        monkeypatch.setattr(app.jinja_env, "get_template", lambda name: Counting(fragment))
+
+        def render(data: dict, choices: list, note: str = "a") -> str:
+            form = Filter(MultiDict(data), meta={"csrf": False})
+            form.coordinator.choices = choices
+            form.validate()
+            return str(rendered_fields("test/fragment.html", form, note=note))
+
+        choices = [("", "Alle"), ("7", "Jan <b>"), ("9", "Anna")]
+        first = render({"coordinator": "9"}, choices)
+        assert '<option selected value="9">Anna</option>' in first and "Jan &lt;b&gt;" in first
+        assert render({"coordinator": "9"}, list(choices)) == first and len(renders) == 1
+        assert '<option selected value="7">' in render({"coordinator": "7"}, choices)  # other data
+        refused = render({"coordinator": "8"}, choices)  # an error
+        assert "Ongeldige keuze." in refused
+        assert "Piet" in render({"coordinator": "9"}, [*choices, ("11", "Piet")])  # other choices
+        assert render({"coordinator": "9"}, choices, note="b").endswith("|b")  # other context
+        assert len(renders) == 5
+        assert render({"coordinator": "8"}, choices) == refused and len(renders) == 5
+
+
+def test_rendered_fields_render_a_state_that_cannot_be_a_key(app, monkeypatch) -> None:  # noqa: ANN001
+    from jinja2 import Template
+    from wtforms import SelectMultipleField
+    from mda.forms import rendered_fields
+
+    class Several(DutchForm):
+        codes = SelectMultipleField(choices=[SelectChoice("a", "A"), SelectChoice("b", "B")])
+
+    with app.test_request_context():
+        monkeypatch.setattr(app.jinja_env, "get_template", lambda name: Template("{{ form.codes() }}"))
+        form = Several(MultiDict([("codes", "a"), ("codes", "b")]), meta={"csrf": False})
+        html = str(rendered_fields("test/several.html", form))  # a list as data: rendered, not remembered
+        assert html.count("selected") == 2
+        assert not any(key[0] == "test/several.html" for key in app.extensions.get("mda.rendered_fields", {}))

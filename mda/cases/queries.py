@@ -1,4 +1,5 @@
-"""Reads for the caseload and the case file. Nothing here decrypts personal data."""
+"""Reads for the caseload and the case file. Personal data is decrypted only for what the caseload
+shows of each listed case (its family label and first open task), which its view audits as read."""
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,9 @@ from ..accounts.models import User
 from ..db import db
 from ..journal.models import Task
 from ..people.models import Person
+from ..reference.models import Municipality
 from ..safety.models import SafetyPlan
+from ..security.fields import row_uuid_text, stored_decryptor
 from ..teams.models import TeamMembership, TeamRole
 from ..timeutil import today, utcnow
 from .models import AveChange, Case, CaseStatus, Phase, PhaseChange
@@ -63,9 +66,23 @@ class CaseloadFilter:
                                                    self.coordinator_id)) or self.overdue_only
 
 
+@dataclass(frozen=True)
+class CaseSummary:
+    """What a caseload row shows of its case, read as plain columns: no ORM object (with its
+    municipality and AVE level joined in) for each of a page's rows."""
+    id: int
+    reference: str
+    family_label: str | None
+    municipality_name: str
+    phase: Phase
+    phase_since: datetime
+    ave_level: int
+    ave_outside_band_since: datetime | None
+
+
 @dataclass
 class CaseloadRow:
-    case: Case
+    case: CaseSummary
     coordinator: str | None
     days_in_phase: int
     next_task_due: date | None
@@ -122,7 +139,9 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
                                                {**values, "offset": (page_number - 1) * PAGE_SIZE}))
     position = {case_id: index for index, case_id in enumerate(page_ids)}
     result = db.session.execute(statements.rows, {"day": day, "page_ids": page_ids}).all() if page_ids else []
-    rows = [_row(r, day, ave_band_days) for r in sorted(result, key=lambda r: position[r.Case.id])]
+    family_label = stored_decryptor(Case, "family_label")
+    rows = [_row(r, family_label(r.family_label_ciphertext, r.row_uuid), day, ave_band_days)
+            for r in sorted(result, key=lambda r: position[r.id])]
     _name_next_tasks(rows)
     return CaseloadPage(rows=rows, total=total, number=page_number)
 
@@ -192,7 +211,6 @@ def _caseload_statements(shape: _CaseloadShape) -> _CaseloadStatements:
     if shape.overdue_only:
         selection = selection.where(or_(overdue_tasks > 0, plan_review.is_(None), plan_review < day))
 
-    from ..reference.models import Municipality
     order_columns = {
         "reference": Case.reference, "phase": Case.phase, "ave": Case.ave_level,
         # More days in the phase means an earlier phase_since.
@@ -210,10 +228,13 @@ def _caseload_statements(shape: _CaseloadShape) -> _CaseloadStatements:
     return _CaseloadStatements(
         count=select(func.count()).select_from(selection.subquery()),
         page_ids=selection.order_by(order, Case.reference).limit(PAGE_SIZE).offset(bindparam("offset")),
-        rows=select(Case, coordinator_name.label("coordinator"), coordinator_id.label("coordinator_id"),
-                    next_task.label("next_task"), overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
-        .where(Case.id.in_(bindparam("page_ids", expanding=True)))
-        .options(lazyload(Case.violence_forms)))  # not shown
+        rows=select(Case.id, Case.reference, Case.family_label_ciphertext, row_uuid_text(Case.uuid).label("row_uuid"),
+                    Municipality.name.label("municipality_name"), Case.phase, Case.phase_since, Case.ave_level,
+                    Case.ave_outside_band_since, coordinator_name.label("coordinator"),
+                    coordinator_id.label("coordinator_id"), next_task.label("next_task"),
+                    overdue_tasks.label("overdue_tasks"), plan_review.label("plan_review"))
+        .join(Municipality, Municipality.id == Case.municipality_id)
+        .where(Case.id.in_(bindparam("page_ids", expanding=True))))
 
 
 def _name_next_tasks(rows: list[CaseloadRow]) -> None:
@@ -221,10 +242,11 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
     what the row's deadline is."""
     wanted = {row.case.id: row for row in rows if row.next_task_due is not None}
     if wanted:
-        for task in db.session.scalars(_open_tasks_of_cases(), {"case_ids": list(wanted)}):
+        description = stored_decryptor(Task, "description")
+        for task in db.session.execute(_open_tasks_of_cases(), {"case_ids": list(wanted)}):
             row = wanted.pop(task.case_id, None)
             if row is not None:
-                row.next_task_title = task.description
+                row.next_task_title = description(task.description_ciphertext, task.row_uuid)
     for row in rows:
         if row.next_deadline is None:
             continue
@@ -237,15 +259,17 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
 @functools.cache
 def _open_tasks_of_cases() -> Select:
     """Each case's first open task (earliest due, then oldest): the one the row names, not all of
-    them (a case can have many open tasks, each an object with its own decryption context)."""
+    them), as plain columns: the description's ciphertext and what it is bound to."""
     first_open = (select(Task.id).where(Task.case_id == Case.id, Task.done_at.is_(None))
                   .order_by(Task.due_on, Task.id).limit(1).correlate(Case).scalar_subquery())
-    return select(Task).where(Task.id.in_(
+    return select(Task.case_id, Task.description_ciphertext, row_uuid_text(Task.uuid).label("row_uuid")).where(Task.id.in_(
         select(first_open).where(Case.id.in_(bindparam("case_ids", expanding=True)))))
 
 
-def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
-    case = result.Case
+def _row(result: Any, family_label: str | None, day: date, ave_band_days: int) -> CaseloadRow:
+    case = CaseSummary(id=result.id, reference=result.reference, family_label=family_label,
+                       municipality_name=result.municipality_name, phase=result.phase, phase_since=result.phase_since,
+                       ave_level=result.ave_level, ave_outside_band_since=result.ave_outside_band_since)
     # Shown from the live figures; the same rule as the stored value in mda.cases.deadlines.
     deadline = min((d for d in (result.next_task, result.plan_review) if d is not None), default=None)
     row = CaseloadRow(case=case, coordinator=result.coordinator,
@@ -257,7 +281,7 @@ def _row(result: Any, day: date, ave_band_days: int) -> CaseloadRow:
     return row
 
 
-def attention_flags(case: Case, *, overdue_tasks: int, plan_review_on: date | None, day: date,
+def attention_flags(case: Case | CaseSummary, *, overdue_tasks: int, plan_review_on: date | None, day: date,
                     ave_band_days: int) -> list[str]:
     """Short Dutch flags for what needs attention; no personal data."""
     flags = []
@@ -272,7 +296,7 @@ def attention_flags(case: Case, *, overdue_tasks: int, plan_review_on: date | No
     return flags
 
 
-def ave_outside_band_too_long(case: Case, days: int) -> bool:
+def ave_outside_band_too_long(case: Case | CaseSummary, days: int) -> bool:
     # Counted from when the case left AVE 3-4, not from its last change of level.
     return outside_band_too_long(case.ave_level, case.ave_outside_band_since, utcnow(), days)
 

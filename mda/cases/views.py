@@ -15,7 +15,7 @@ from ..audit.models import AuditAction
 from ..audit.trail import record, record_many
 from ..db import db
 from ..errors import DomainError, StaleVersion
-from ..forms import saved, show_domain_error
+from ..forms import rendered_fields, saved, show_domain_error
 from ..organisations.models import OrganisationKind
 from ..reference.queries import municipality_choices
 from ..security.policy import Permission, current_account, may, requires
@@ -79,7 +79,9 @@ def index() -> str:
     # Folded on a phone unless a filter narrows the list or a value was refused: the switch to all
     # cases, a page number or a sort (shown in the column headers) leaves the list in view.
     filter_open = criteria.narrows or bool(form.errors)
-    return render_template("cases/index.html", form=form, page=page, criteria=criteria, may_see_all=may_see_all,
+    filter_fields = rendered_fields("cases/_caseload_filter.html", form, everything=criteria.everything,
+                                    clear_url=url_for("cases.index", alle=("y" if criteria.everything else None)))
+    return render_template("cases/index.html", filter_fields=filter_fields, page=page, criteria=criteria, may_see_all=may_see_all,
                            alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
                            filter_open=filter_open,
                            sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
