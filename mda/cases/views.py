@@ -23,10 +23,10 @@ from ..timeutil import format_moment, today
 from . import operations
 from ..outcomes.models import SafetyJudgement
 from .forms import AveForm, CaseloadFilterForm, CloseForm, FamilyLabelForm, PhaseForm, ReopenForm
-from .models import Case, CaseStatusChange, ClosureReason, Phase
+from .models import Case, CaseStatus, CaseStatusChange, ClosureReason, Phase
 from .signals import TimelineEntry, alerts_of, signals_for, timeline_from_other_areas
 from .queries import (CaseloadFilter, attention_flags, caseload, coordinators_for_filter, load_case, persons_of,
-                      recent_ave_changes, recent_phase_changes, team_at_a_glance)
+                      recent_track_changes, team_at_a_glance)
 from .rules import phase_options
 from .tabs import render_case
 
@@ -124,15 +124,18 @@ def _overview(target: Case, status: int = 200, **forms: object) -> tuple[str, in
                             ave_band_days=_settings().ave_outside_band_days)
     signals = signals_for([target.id]).get(target.id, [])
     newest_entries = recent_entries(target, TIMELINE_LENGTH)  # for the timeline; the last contact is often there
-    forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
-        "version": target.version, "family_label": target.family_label}))
+    # The label's form only where it is shown: most who open a case file may not change it.
+    may_change_label = may(account, Permission.CASE_DIRECT, target) and target.status == CaseStatus.OPEN
+    if may_change_label:
+        forms.setdefault("label_form", FamilyLabelForm(formdata=None, data={
+            "version": target.version, "family_label": target.family_label}))
     return render_case("cases/detail.html", target, "cases.detail", team=team_at_a_glance(target), plan=plan,
                        outline=plan_outline(plan, persons) if plan is not None else None,
                        current=current_among(plan, day), tasks=tasks, flags=flags, persons=persons,
                        alerts=alerts_of(signals), day=day, deadlines=_deadlines(tasks, plan, signals, day),
                        last_contact=last_contact(target, newest_entries),
                        timeline=_timeline(target, plans, newest_entries),
-                       may_edit=may(account, Permission.CASE_DIRECT, target), **forms), status
+                       may_change_label=may_change_label, **forms), status
 
 
 def _deadlines(tasks, plan, signals, day):  # noqa: ANN001, ANN202
@@ -153,12 +156,15 @@ def _timeline(case: Case, plans: list[SafetyPlan], journal: list[Any]) -> list[T
     limit = TIMELINE_LENGTH
     entries = [TimelineEntry(entry.occurred_at, "Journaal", entry.kind.label, entry.author)
                for entry in journal[:limit]]
-    entries += [TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
-                              if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
-                              change.changed_by) for change in recent_phase_changes(case.id, limit)]
-    entries += [TimelineEntry(change.changed_at, "AVE", f"AVE {change.from_level} naar {change.to_level}"
-                              if change.from_level else f"Gestart op AVE {change.to_level}",
-                              change.changed_by) for change in recent_ave_changes(case.id, limit)]
+    for change in recent_track_changes(case.id, limit):
+        if change.to_phase is not None:
+            entries.append(TimelineEntry(change.changed_at, "Fase", f"Naar {change.to_phase.label.lower()}"
+                                         if change.from_phase else f"Gestart in {change.to_phase.label.lower()}",
+                                         change.changed_by))
+        else:
+            entries.append(TimelineEntry(change.changed_at, "AVE", f"AVE {change.from_level} naar {change.to_level}"
+                                         if change.from_level else f"Gestart op AVE {change.to_level}",
+                                         change.changed_by))
     entries += [TimelineEntry(plan.recorded_at, "Veiligheidsplan", f"Versie {plan.version_number} afgesproken",
                               None) for plan in plans[:limit]]
     entries += timeline_from_other_areas(case.id, limit)
