@@ -231,35 +231,18 @@ class LongSelectField(SelectField):
 
 
 
-FIELDS_MEMORY_SIZE = 256
-
-
 def rendered_fields(template_name: str, form: FlaskForm, **context: Any) -> Markup:
     """``template_name`` rendered with ``form`` and ``context``: a fragment that shows only
-    ``form``'s fields, remembered per worker by what it depends on: the form's class, each field's
-    id, data, errors and choices, and ``context`` (hashable values). The caseload's filter renders
-    the same seven fields on nearly every request, and writing them was an eighth of its work.
-
-    The fragment must not read anything else: not the request, the user, the session, a link
-    (``url_for``: pass the link in ``context``) or a CSRF token. A form whose state cannot be a key
-    (a list as data) is simply rendered."""
-    from flask import current_app
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # Without Flask's context processors: the request, session, user and ``g`` are not there to read.
-    template = app.jinja_env.get_template(template_name)
+    ``form``'s fields, remembered per worker (``mda.fragments``) by what it depends on: the form's
+    class, each field's id, data, errors and choices, and ``context`` (hashable values). The
+    caseload's filter renders the same seven fields on nearly every request, and writing them was
+    an eighth of its work. A form whose state cannot be a key (a list as data) is simply rendered."""
+    from .fragments import remembered
     try:
-        key = (template_name, type(form), _fields_state(form), tuple(sorted(context.items())))
-        hash(key)
+        key: object = (type(form), _fields_state(form), tuple(sorted(context.items())))
     except TypeError:
-        return Markup(template.render(form=form, **context))
-    memory = app.extensions.setdefault("mda.rendered_fields", {})
-    html = memory.get(key)
-    if html is None:
-        html = Markup(template.render(form=form, **context))
-        if len(memory) >= FIELDS_MEMORY_SIZE:
-            memory.clear()  # filter values typed into URLs make the keys many; start over rather than grow
-        memory[key] = html
-    return html
+        key = []  # not hashable: rendered, not remembered
+    return remembered(template_name, key, form=form, **context)
 
 
 def _fields_state(form: FlaskForm) -> tuple[object, ...]:

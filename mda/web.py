@@ -10,6 +10,7 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from flask_talisman import Talisman
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
@@ -19,7 +20,8 @@ from .auth.sessions import end_session, idle_seconds_left, note_activity, sessio
 from .auth.throttle import limiter
 from .errors import DomainError, StaleVersion
 from .forms import MAX_ID
-from .security.policy import Permission, current_account, declared_permission, may
+from .fragments import remembered
+from .security.policy import Permission, current_account, declared_permission, granted_without_target, may
 
 if TYPE_CHECKING:
     from .accounts.models import User
@@ -208,7 +210,17 @@ def _policy_for_templates() -> dict[str, object]:
     def session_idle_seconds() -> int:
         # What is left of the idle limit now (the session's idle clock moves once a minute).
         return idle_seconds_left(current_app.extensions["mda.settings"].session_idle_minutes)
-    return {"can": can, "session_idle_seconds": session_idle_seconds}
+
+    def main_menu(open_tasks: int, waiting_referrals: int) -> Markup:
+        """The main menu: the same for every account granted the same permissions, with the same
+        counts in it. Remembered per worker by those values: its dozen permission checks and links
+        cost more than the rest of the header."""
+        if not account:
+            account.append(current_account())
+        granted = granted_without_target(account[0])
+        return remembered("_menu.html", (granted, open_tasks, waiting_referrals), granted=granted,
+                          tasks=open_tasks, waiting=waiting_referrals)
+    return {"can": can, "session_idle_seconds": session_idle_seconds, "main_menu": main_menu}
 
 
 def _require_login() -> Response | None:

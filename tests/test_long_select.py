@@ -105,4 +105,4 @@ def test_rendered_fields_render_a_state_that_cannot_be_a_key(app, monkeypatch) -
         form = Several(MultiDict([("codes", "a"), ("codes", "b")]), meta={"csrf": False})
         html = str(rendered_fields("test/several.html", form))  # a list as data: rendered, not remembered
         assert html.count("selected") == 2
-        assert not any(key[0] == "test/several.html" for key in app.extensions.get("mda.rendered_fields", {}))
+        assert not any(key[0] == "test/several.html" for key in app.extensions.get("mda.fragments", {}))

@@ -103,3 +103,33 @@ def test_post_without_csrf_token_is_refused(migrated: str, keys, instance_dir) -
     assert "Het formulier is verlopen" in response.get_data(as_text=True)
     with app.app_context():
         db.dispose()
+
+
+def test_the_remembered_main_menu_follows_the_permissions_of_each_account(app: Flask) -> None:
+    """The main menu is remembered per worker by the permissions granted and its counts
+    (mda.web.main_menu): the set must be exactly what ``may`` grants without a target, every code
+    in the menu must be a permission (a typo would hide an item silently), and the menu of one
+    account never shows on the page of an account with other permissions."""
+    from pathlib import Path
+    from mda.security.policy import Permission, granted_without_target, may
+    menu = (Path(__file__).resolve().parents[1] / "mda" / "templates" / "_menu.html").read_text()
+    codes = set(re.findall(r'"([a-z:-]+)" in granted', menu))
+    assert codes and codes <= {permission.value for permission in Permission}
+    with app.app_context():
+        accounts = [make.user(role) for role in Role] + [make.user(Role.COORDINATOR, Role.TEAM_LEAD)]
+        inactive = make.user(Role.TEAM_LEAD)
+        inactive.active = False
+        for account in [*accounts, inactive]:
+            assert granted_without_target(account) == {p.value for p in Permission if may(account, p)}
+        assert granted_without_target(inactive) == frozenset() and granted_without_target(None) == frozenset()
+        coordinator, referrer = make.user(Role.COORDINATOR), make.user(Role.VT_REFERRER)
+        db.session.commit()
+    pages = {}
+    for account in (coordinator, referrer, coordinator):
+        client = app.test_client()
+        make.login(client, account)
+        page = client.get("/").get_data(as_text=True)
+        pages.setdefault(account.id, []).append(page[page.index("<header"):page.index("</header>")])
+    assert 'href="/casussen/"' in pages[coordinator.id][0] and 'href="/verwijzingen/"' not in pages[coordinator.id][0]
+    assert 'href="/verwijzingen/"' in pages[referrer.id][0] and 'href="/casussen/"' not in pages[referrer.id][0]
+    assert pages[coordinator.id][1].count('class="nav-item"') == pages[coordinator.id][0].count('class="nav-item"')

@@ -76,6 +76,15 @@ def role_grants(user: User, permission: Permission) -> bool:
 _MEMBERSHIPS_SEEN = "mda.policy.memberships"
 
 
+def granted_without_target(user: User | None) -> frozenset[str]:
+    """The codes of every permission ``may(user, permission)`` grants without a target: the main
+    menu's, as one set that names the menu (mda.web.main_menu remembers the menu per set)."""
+    if user is None or not user.active:
+        return frozenset()
+    return frozenset(permission.value for role in user.role_set for permission in ROLE_PERMISSIONS[role]
+                     if permission not in CASE_PERMISSIONS)
+
+
 def running_team_role(user: User, case: Case) -> TeamRole | None:
     """The role of the user's assignment to the case that runs today; an ended one grants nothing.
     Only the role decides (``_membership_grants``), so only the role is read, not the whole row.
