@@ -10,15 +10,16 @@ import functools
 import select
 import weakref
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Result
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.base import Executable
 
 from .sqlite_writers import TurnTakingConnection
 
@@ -180,6 +181,17 @@ class Database:
     @property
     def session(self) -> Session:
         return self._bound().scoped()
+
+    def read(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> Result[Any]:
+        """The rows of a SELECT of plain columns (never of whole entities), run on the session's
+        connection in its transaction. ``session.execute`` wraps even such a result in the ORM's
+        loading layer, which costs 30-50 microseconds a statement here: about as much as running
+        a small query on SQLite, on every list and case page a dozen times. Changes the session
+        holds unflushed are flushed first, as ``session.execute`` would (autoflush)."""
+        session = self.session
+        if session.autoflush and (session.new or session.deleted or session.dirty):
+            session.flush()
+        return session.connection().execute(statement, parameters)
 
     @staticmethod
     def new_session_for(app: Flask) -> Session:

@@ -128,18 +128,18 @@ def caseload(user: User, criteria: CaseloadFilter, *, ave_band_days: int) -> Cas
     # Any number can be typed into the URL: past the end is answered below; this bound keeps the
     # offset an integer every database takes.
     page_number = max(1, min(criteria.page, MAX_PAGE_ASKED))
-    page_ids = list(db.session.scalars(statements.page_ids, {**values, "offset": (page_number - 1) * PAGE_SIZE}))
+    page_ids = list(db.read(statements.page_ids, {**values, "offset": (page_number - 1) * PAGE_SIZE}).scalars())
     if page_ids and len(page_ids) < PAGE_SIZE:
         total = (page_number - 1) * PAGE_SIZE + len(page_ids)  # the last page: nothing left to count
     else:
-        total = db.session.scalar(statements.count, values) or 0
+        total = db.read(statements.count, values).scalar() or 0
         last_page = max(1, -(-total // PAGE_SIZE))
         if page_number > last_page:  # past the end (an old link, a typed number): show the last page
             page_number = last_page
-            page_ids = list(db.session.scalars(statements.page_ids,
-                                               {**values, "offset": (page_number - 1) * PAGE_SIZE}))
+            page_ids = list(db.read(statements.page_ids,
+                                    {**values, "offset": (page_number - 1) * PAGE_SIZE}).scalars())
     position = {case_id: index for index, case_id in enumerate(page_ids)}
-    result = db.session.execute(statements.rows, {"day": day, "page_ids": page_ids}).all() if page_ids else []
+    result = db.read(statements.rows, {"day": day, "page_ids": page_ids}).all() if page_ids else []
     family_label = stored_decryptor(Case, "family_label")
     rows = [_row(r, family_label(r.family_label_ciphertext, r.row_uuid), day, ave_band_days)
             for r in sorted(result, key=lambda r: position[r.id])]
@@ -244,7 +244,7 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
     wanted = {row.case.id: row for row in rows if row.next_task_due is not None}
     if wanted:
         description = stored_decryptor(Task, "description")
-        for task in db.session.execute(_open_tasks_of_cases(), {"case_ids": list(wanted)}):
+        for task in db.read(_open_tasks_of_cases(), {"case_ids": list(wanted)}):
             row = wanted.pop(task.case_id, None)
             if row is not None:
                 row.next_task_title = description(task.description_ciphertext, task.row_uuid)
@@ -319,7 +319,7 @@ def team_at_a_glance(case: Case) -> list[Any]:
     """The running team as the overview names it: rows of (team_role, display_name,
     organisation_name, discipline_name), the coordinator first, in ``team_of``'s order. Plain columns
     with the names joined: no entities for a list that is only shown."""
-    return list(db.session.execute(_team_at_a_glance(), {"case_id": case.id, "day": today()}))
+    return list(db.read(_team_at_a_glance(), {"case_id": case.id, "day": today()}))
 
 
 @functools.cache
@@ -350,7 +350,7 @@ def recent_track_changes(case_id: int, limit: int) -> list[TrackChange]:
     """The case's newest phase changes and its newest AVE changes, at most ``limit`` of each, in one
     statement (a case page runs a dozen; each costs more than its rows), in no particular order."""
     changes = []
-    for row in db.session.execute(_recent_track_changes(limit), {"case_id": case_id}):
+    for row in db.read(_recent_track_changes(limit), {"case_id": case_id}):
         if row.kind == "fase":
             changes.append(TrackChange(row.changed_at, row.changed_by, to_phase=Phase(row.to_value),
                                        from_phase=Phase(row.from_value) if row.from_value else None))
@@ -391,8 +391,7 @@ def _persons_of_case() -> Select:
 def coordinators_for_filter(user: User, whole_caseload: bool) -> list[tuple[int, str]]:
     """(id, name) of the coordinators the caseload can be filtered on: every active coordinator for
     whoever may see the whole caseload, otherwise the coordinators of the user's own cases."""
-    return list(db.session.execute(_coordinators_statement(whole_caseload),
-                                   {"user_id": user.id, "day": today()}).tuples())
+    return list(db.read(_coordinators_statement(whole_caseload), {"user_id": user.id, "day": today()}).tuples())
 
 
 @functools.cache

@@ -41,7 +41,7 @@ def recent_entries(case: Case, limit: int) -> list[Any]:
     """The case's newest entries, newest first, as rows of (id, occurred_at, kind, author): when,
     what kind, and the author's name, as the overview's timeline shows them. No content: nothing
     is decrypted, and no entry or author is loaded as an object."""
-    return list(db.session.execute(_recent_entries(limit, contacts_only=False), {"case_id": case.id}))
+    return list(db.read(_recent_entries(limit, contacts_only=False), {"case_id": case.id}))
 
 
 def last_contact(case: Case, recent: list[Any] | None = None) -> Any | None:
@@ -50,7 +50,7 @@ def last_contact(case: Case, recent: list[Any] | None = None) -> Any | None:
     found = next((entry for entry in recent or () if entry.kind == JournalKind.CONTACT_FAMILY), None)
     if found is not None:
         return found  # in the same order as below, so it is the one the query would find
-    return db.session.execute(_recent_entries(1, contacts_only=True), {"case_id": case.id}).first()
+    return db.read(_recent_entries(1, contacts_only=True), {"case_id": case.id}).first()
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from .models import Municipality
 def municipality_choices() -> list[tuple[int, str]]:
     """(id, name) of every municipality, inactive ones too (old cases can still be filtered on
     them), by name: the caseload's filter."""
-    return list(db.session.execute(_municipalities_by_name()).tuples())
+    return list(db.read(_municipalities_by_name()).tuples())
 
 
 @functools.cache

@@ -99,8 +99,8 @@ def running_team_role(user: User, case: Case) -> TeamRole | None:
     seen = session.info.setdefault(_MEMBERSHIPS_SEEN, {})
     key = (user.id, case.id, day)
     if key not in seen or session.new or session.dirty or session.deleted:
-        seen[key] = session.scalars(_running_team_role_statement(),
-                                    {"case_id": case.id, "user_id": user.id, "day": day}).first()
+        seen[key] = db.read(_running_team_role_statement(),
+                            {"case_id": case.id, "user_id": user.id, "day": day}).scalars().first()
     return seen[key]
 
 

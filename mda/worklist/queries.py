@@ -192,7 +192,7 @@ def header_counts(user: User | None) -> dict[str, int]:
         parts += ("triage",)
     if may(user, Permission.CASELOAD_OWN):
         parts += ("tasks",)
-    row = db.session.execute(_header_counts_statement(parts), {"user_id": user.id, "day": today()}).one()
+    row = db.read(_header_counts_statement(parts), {"user_id": user.id, "day": today()}).one()
     return {name: value or 0 for name, value in row._mapping.items()}
 
 
