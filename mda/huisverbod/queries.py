@@ -358,8 +358,11 @@ def case_signals(case_ids: list[int], for_user: User | None = None,
 
 @functools.cache
 def _newest_events_statement(limit: int) -> Select:
+    # Plain columns with the recorder's name joined in: no event objects, no lazy load per event.
     from .models import HouseBanEvent
-    return (select(HouseBanEvent).join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
+    return (select(HouseBanEvent.occurred_at, HouseBanEvent.kind, User.display_name.label("recorded_by"))
+            .join(HouseBan, HouseBan.id == HouseBanEvent.house_ban_id)
+            .outerjoin(User, User.id == HouseBanEvent.recorded_by_id)
             .where(HouseBan.case_id == bindparam("case_id"))
             .order_by(HouseBanEvent.occurred_at.desc(), HouseBanEvent.id.desc()).limit(limit))
 
@@ -395,8 +398,5 @@ def next_deadline_dates(connection: Any, case_ids: list[int] | None, now: dateti
 def timeline_entries(case_id: int, limit: int) -> list["TimelineEntry"]:
     """The newest events of the case's orders, for the case overview (``mda.cases.signals``)."""
     from ..cases.signals import TimelineEntry
-    from .models import HouseBanEvent
-    events = db.session.scalars(_newest_events_statement(limit), {"case_id": case_id})
-    return [TimelineEntry(event.occurred_at, "Huisverbod", event.kind.label,
-                          event.recorded_by.display_name if event.recorded_by is not None else None)
-            for event in events]
+    events = db.read(_newest_events_statement(limit), {"case_id": case_id})
+    return [TimelineEntry(event.occurred_at, "Huisverbod", event.kind.label, event.recorded_by) for event in events]

@@ -137,11 +137,15 @@ def _conditions(case: Case, criteria: JournalFilter) -> list[Any]:
     return conditions
 
 
+# The author is shown by name only: not its roles (loaded with every User by default, one statement more).
+_SHOWN_WITH_ENTRIES = (selectinload(JournalEntry.author).lazyload(User.roles), selectinload(JournalEntry.persons))
+
+
 def search_journal(case: Case, criteria: JournalFilter) -> JournalPage:
     """One page of the case's journal, newest first, narrowed by ``criteria``."""
     conditions = _conditions(case, criteria)
     ordered = (select(JournalEntry).where(*conditions)
-               .options(selectinload(JournalEntry.author), selectinload(JournalEntry.persons))
+               .options(*_SHOWN_WITH_ENTRIES)
                .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id.desc()))
     page = max(1, criteria.page)
     offset = (page - 1) * JOURNAL_PAGE_SIZE
@@ -161,7 +165,7 @@ def search_journal(case: Case, criteria: JournalFilter) -> JournalPage:
     wanted = matches[offset:offset + JOURNAL_PAGE_SIZE]
     found = {entry.id: entry for entry in db.session.scalars(
         select(JournalEntry).where(JournalEntry.id.in_(wanted))
-        .options(selectinload(JournalEntry.author), selectinload(JournalEntry.persons)))} if wanted else {}
+        .options(*_SHOWN_WITH_ENTRIES))} if wanted else {}
     return JournalPage([found[entry_id] for entry_id in wanted], len(matches), page)
 
 
