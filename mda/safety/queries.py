@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy.orm import lazyload
 
 from ..cases.models import Case, CaseStatus
 from ..cases.rules import CaseEvidence
@@ -68,7 +69,8 @@ def plans_due_for_review(case_ids: Any, review_by: date) -> list[tuple[Case, Saf
         select(Case, SafetyPlan).join(SafetyPlan, SafetyPlan.case_id == Case.id)
         .join(newest, (newest.c.case_id == SafetyPlan.case_id) & (newest.c.number == SafetyPlan.version_number))
         .where(Case.status == CaseStatus.OPEN, SafetyPlan.review_on <= review_by)
-        .order_by(SafetyPlan.review_on, Case.id)).all()
+        .order_by(SafetyPlan.review_on, Case.id)
+        .options(lazyload(Case.violence_forms))).all()  # not shown with a plan due: one statement fewer
     return [(case, plan) for case, plan in rows]
 
 
