@@ -117,3 +117,55 @@ def test_client_system_and_participation_are_the_coordinators(app: Flask) -> Non
     assert own.post(f"{base}/clientsysteem/relaties", data=relation).status_code == 302
     assert own.post(f"{base}/participatie", data=participation).status_code == 302
     assert stored() == (before[0] + 1, before[1] + 1, before[2] + 1, "Anna Eerste")
+
+
+def test_an_experts_case_pages_read_the_same_statements_however_many_task_owners(app: Flask) -> None:
+    """The owners of a case's tasks and the coordinator named in the note are read with the page's
+    own statements, not one (and their roles one more) for each: the number of statements of an
+    expert's case file and journal does not grow with the number of people who own a task."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from mda.journal.operations import add_task
+    from mda.timeutil import today
+    coordinator, expert, lead, case_id = _setting(app)
+    client = app.test_client()
+    make.login(client, expert)
+
+    def statements(path: str) -> int:
+        client.get(path)  # once before counting: what a page reads only once per session is not counted
+        seen: list[str] = []
+
+        def count(*_: object) -> None:
+            seen.append("")
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    def add_tasks_owned_by(*owners: object) -> None:
+        with app.app_context():
+            case = db.session.get(Case, case_id)
+            for number, owner in enumerate(owners):
+                add_task(case, description=f"Taak {number}", owner=owner, due_on=today() + timedelta(days=number + 1),
+                         by=coordinator)
+            db.session.commit()
+
+    add_tasks_owned_by(coordinator)
+    before = {path: statements(path) for path in (f"/casussen/{case_id}", f"/casussen/{case_id}/journaal")}
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        others = [make.user(Role.EXPERT, org=make.organisation(OrganisationKind.POLICE)) for _ in range(2)]
+        for other in others:
+            add_expert(case, other, discipline_code="judicial", team_phase=TeamPhase.BASISTEAM, by=coordinator)
+        db.session.commit()
+    add_tasks_owned_by(*others, lead)
+    after = {path: statements(path) for path in before}
+    assert after == before
+    page = client.get(f"/casussen/{case_id}").get_data(as_text=True)
+    assert "Carla Regisseur" in page and page.count("uiterlijk") >= 4

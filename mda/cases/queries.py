@@ -419,6 +419,19 @@ def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
                _running_on(day)).order_by(TeamMembership.started_on.desc())).first()
 
 
+def coordinator_name_of(case_id: int) -> str | None:
+    """The name of the case's coordinator today, as ``coordinator_of`` finds them: every case page
+    names them to an expert or a team lead; one column, not an account with its roles."""
+    return db.read(_coordinator_name_statement(), {"case_id": case_id, "day": today()}).scalars().first()
+
+
+@functools.cache
+def _coordinator_name_statement() -> Select:
+    return (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
+            .where(TeamMembership.case_id == bindparam("case_id"), TeamMembership.role_is(TeamRole.COORDINATOR),
+                   _running_on(bindparam("day"))).order_by(TeamMembership.started_on.desc()).limit(1))
+
+
 def member_case_ids(user: User, day: date | None = None, *, coordinating_only: bool = False) -> Any:
     """A SELECT of the ids of the cases the user is on today (as coordinator only, if asked):
     what the worklist and search may show a coordinator or an expert."""

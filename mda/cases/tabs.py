@@ -41,14 +41,14 @@ def regie_note(case: "Case") -> str | None:  # noqa: F821
     """What the user may do in this case, said when casusregie is not theirs (an expert, a team lead
     on a colleague's case); None for the coordinator. Who may do what is the policy's answer."""
     from ..security.policy import Permission, current_account, may
-    from .queries import coordinator_of
+    from .queries import coordinator_name_of
     account = current_account()
     if account is None or may(account, Permission.CASE_DIRECT, case):
         return None
-    coordinator = coordinator_of(case.id)
+    coordinator = coordinator_name_of(case.id)
     regie = ("De casusregie (fase, AVE-niveau, veiligheidsplan, cliëntsysteem, participatie van het gezin, "
              "afsluiten en heropenen, huisverboden) ligt bij "
-             f"de coördinator{': ' + coordinator.display_name if coordinator else ''}.")
+             f"de coördinator{': ' + coordinator if coordinator else ''}.")
     if may(account, Permission.CASE_EDIT, case):
         return ("U bent gedetacheerd expert in deze casus: u legt journaalberichten, taken en taxaties vast en "
                 "ziet de rest. " + regie)
