@@ -26,3 +26,12 @@ def test_read_gives_the_rows_of_session_execute_and_sees_unflushed_changes(ctx: 
     db.session.flush()
     [member] = team_at_a_glance(case)  # a page's read through it: plain rows, types as mapped
     assert member.team_role is TeamRole.COORDINATOR and member.display_name == "Later"
+
+
+def test_postgresql_connections_compile_no_queries_just_in_time(ctx: Flask) -> None:
+    """JIT compilation of a costly query took a second on every run of the team lead's start page."""
+    import pytest
+    from sqlalchemy import text
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"

@@ -304,3 +304,32 @@ def test_header_counts_are_the_users_own_and_read_in_one_query(day: Day, app: Fl
     page = client.get("/mijn-taken").get_data(as_text=True)
     assert '>Mijn taken <span class="badge text-bg-light">4<' in page
     assert f'{coordinator["unread"]}<span class="visually-hidden"> ongelezen' in page
+
+
+def test_overdue_cases_are_ordered_by_what_went_overdue_first_with_their_figures(app: Flask) -> None:
+    """The team lead's overdue cases: a task past its date, the newest plan past its evaluation (an
+    older version's date does not count), or no plan at all; the earliest thing that went overdue
+    first (a case without a plan counts from its opening), with the number of late tasks."""
+    from mda.cases.queries import cases_with_overdue_work
+    with app.app_context():
+        coordinator = make.user(Role.COORDINATOR)
+        now = today()
+        late_task, late_plan, both, no_plan, renewed, fine = (make.case(coordinator, opened_on=now - timedelta(days=60))
+                                                              for _ in range(6))
+        for case, days in ((late_task, 5), (both, 9), (both, 2)):
+            add_task(case, description="Te laat", owner=coordinator, due_on=now - timedelta(days=days), by=coordinator)
+        add_task(fine, description="Op tijd", owner=coordinator, due_on=now + timedelta(days=3), by=coordinator)
+        plans = ((late_plan, now - timedelta(days=7)), (both, now - timedelta(days=20)), (fine, now + timedelta(days=9)),
+                 (late_task, now + timedelta(days=9)), (renewed, now - timedelta(days=30)), (renewed, now + timedelta(days=30)))
+        for case, review_on in plans:
+            agree_safety_plan(case, agreed_on=now - timedelta(days=40), review_on=review_on, agreements="Afspraken",
+                              agreed_by="team", by=coordinator)
+        db.session.commit()
+        rows, total = cases_with_overdue_work(now)
+        assert total == 4
+        assert [(row.case.id, row.overdue_tasks, row.oldest_overdue, row.plan_review_on) for row in rows] == [
+            (no_plan.id, 0, None, None),                                             # from its opening, 60 days ago
+            (both.id, 2, now - timedelta(days=9), now - timedelta(days=20)),         # the plan, 20 days ago
+            (late_plan.id, 0, None, now - timedelta(days=7)),
+            (late_task.id, 1, now - timedelta(days=5), now + timedelta(days=9))]
+        assert cases_with_overdue_work(now, limit=2)[0][1].case.id == both.id
