@@ -71,20 +71,22 @@ def sign_in(client, username: str, secret: str) -> None:  # noqa: ANN001
     assert response.status_code == 302, response.status_code
 
 
-def pages(app, manifest: dict) -> tuple[dict[str, str], tuple[str, str]]:  # noqa: ANN001
-    """The pages to measure and the coordinator (username, TOTP secret) who requests them."""
+def pages(app, manifest: dict, role: str = "coordinator") -> tuple[dict[str, str], tuple[str, str]]:  # noqa: ANN001
+    """The pages to measure and the account (username, TOTP secret) of ``role`` who requests them:
+    the coordinator, or the team lead, whose caseload is then the whole one (``?alle=y``)."""
     from sqlalchemy import select
 
     from mda.accounts.models import User
     from mda.db import db
     from mda.teams.models import TeamMembership, TeamRole
-    account = next(a for a in manifest["accounts"] if a["role"] == "coordinator")
+    account = next(a for a in manifest["accounts"] if a["role"] == role)
     with app.app_context():
         user_id = db.session.scalars(select(User.id).where(User.username == account["username"])).one()
         case_id = db.session.scalars(select(TeamMembership.case_id).where(
             TeamMembership.user_id == user_id, TeamMembership.team_role == TeamRole.COORDINATOR)
             .order_by(TeamMembership.case_id)).first()
-    return ({"hello": "/hello", "floor": "/floor", "noaudit": "/floor-noaudit", "caseload": "/casussen/",
+    return ({"hello": "/hello", "floor": "/floor", "noaudit": "/floor-noaudit",
+             "caseload": "/casussen/?alle=y" if role == "lead" else "/casussen/",
              "case file": f"/casussen/{case_id}",
              "search": SEARCH},
             (account["username"], account["secret"]))
@@ -180,13 +182,16 @@ def main() -> None:
     parser.add_argument("--page-requests", type=int, default=50,
                         help="requests per batch of the caseload and the case file (default 50: ~10x dearer)")
     parser.add_argument("--batches", type=int, default=5, help="batches per page, interleaved (default 5)")
-    parser.add_argument("--profile", metavar="PATH", help="instead: cProfile --requests requests of PATH "
+    parser.add_argument("--profile", metavar="PATH", help="instead: cProfile --requests requests of PATH or of a page by name "
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
                         "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
     parser.add_argument("--only", action="append",
                         choices=("hello", "floor", "noaudit", "caseload", "case file", "search"),
                         help="measure only these pages (repeatable)")
+    parser.add_argument("--role", choices=("coordinator", "lead"), default="coordinator",
+                        help="who requests the pages: a coordinator (own caseload) or a team lead (the whole "
+                        "caseload, and a case it coordinates)")
     parser.add_argument("--replay", metavar="PATH", help=argparse.SUPPRESS)  # the child of --callgrind
     args = parser.parse_args()
     if args.replay:
@@ -195,7 +200,7 @@ def main() -> None:
         env = json.loads((workdir / "env.json").read_text())
         manifest = json.loads((workdir / "manifest.json").read_text())
         app = bench_app(env)
-        paths, (username, secret) = pages(app, manifest)
+        paths, (username, secret) = pages(app, manifest, args.role)
         if args.only:
             paths = {name: path for name, path in paths.items() if name in args.only or name == "hello"}
         client = app.test_client()
@@ -209,8 +214,9 @@ def main() -> None:
             profiler = cProfile.Profile(time.process_time)  # CPU time: the fsync wait is not the app's work
             with quiet_logs():
                 profiler.enable()
-                cpu_per_request(client, args.profile, args.requests)
+                cpu_per_request(client, paths.get(args.profile, args.profile), args.requests)
                 profiler.disable()
+            profiler.dump_stats("/tmp/prof.out")
             stats = pstats.Stats(profiler).strip_dirs()
             print(f"== {workdir.name} ({database}): cProfile of {args.requests} x {args.profile}")
             stats.sort_stats("tottime").print_stats(30)
