@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=5, help="batches per page, interleaved (default 5)")
     parser.add_argument("--profile", metavar="PATH", help="instead: cProfile --requests requests of PATH or of a page by name "
                         "(/floor, /hello, ...) and print the top functions by own and cumulative time")
+    parser.add_argument("--profile-out", metavar="FILE", help="with --profile: also write the cProfile data to FILE")
     parser.add_argument("--callgrind", action="store_true", help="instructions per request under callgrind "
                         "instead of CPU time (--requests of /hello and /floor, --page-requests of the pages)")
     parser.add_argument("--only", action="append",
@@ -216,7 +217,8 @@ def main() -> None:
                 profiler.enable()
                 cpu_per_request(client, paths.get(args.profile, args.profile), args.requests)
                 profiler.disable()
-            profiler.dump_stats("/tmp/prof.out")
+            if args.profile_out:
+                profiler.dump_stats(args.profile_out)  # for pstats: callers and callees of any function
             stats = pstats.Stats(profiler).strip_dirs()
             print(f"== {workdir.name} ({database}): cProfile of {args.requests} x {args.profile}")
             stats.sort_stats("tottime").print_stats(30)
