@@ -317,10 +317,12 @@ def test_overdue_cases_are_ordered_by_what_went_overdue_first_with_their_figures
         late_task, late_plan, both, no_plan, renewed, fine = (make.case(coordinator, opened_on=now - timedelta(days=60))
                                                               for _ in range(6))
         for case, days in ((late_task, 5), (both, 9), (both, 2)):
-            add_task(case, description="Te laat", owner=coordinator, due_on=now - timedelta(days=days), by=coordinator)
+            add_task(case, description="Te laat", owner=coordinator, due_on=now - timedelta(days=days),
+                     by=coordinator)
         add_task(fine, description="Op tijd", owner=coordinator, due_on=now + timedelta(days=3), by=coordinator)
-        plans = ((late_plan, now - timedelta(days=7)), (both, now - timedelta(days=20)), (fine, now + timedelta(days=9)),
-                 (late_task, now + timedelta(days=9)), (renewed, now - timedelta(days=30)), (renewed, now + timedelta(days=30)))
+        plans = ((late_plan, now - timedelta(days=7)), (both, now - timedelta(days=20)),
+                 (fine, now + timedelta(days=9)), (late_task, now + timedelta(days=9)),
+                 (renewed, now - timedelta(days=30)), (renewed, now + timedelta(days=30)))
         for case, review_on in plans:
             agree_safety_plan(case, agreed_on=now - timedelta(days=40), review_on=review_on, agreements="Afspraken",
                               agreed_by="team", by=coordinator)

@@ -260,10 +260,11 @@ def _name_next_tasks(rows: list[CaseloadRow]) -> None:
 @functools.cache
 def _open_tasks_of_cases() -> Select:
     """Each case's first open task (earliest due, then oldest): the one the row names, not all of
-    them), as plain columns: the description's ciphertext and what it is bound to."""
+    them; as plain columns: the description's ciphertext and the row it is bound to."""
     first_open = (select(Task.id).where(Task.case_id == Case.id, Task.done_at.is_(None))
                   .order_by(Task.due_on, Task.id).limit(1).correlate(Case).scalar_subquery())
-    return select(Task.case_id, Task.description_ciphertext, row_uuid_text(Task.uuid).label("row_uuid")).where(Task.id.in_(
+    return select(Task.case_id, Task.description_ciphertext,
+                  row_uuid_text(Task.uuid).label("row_uuid")).where(Task.id.in_(
         select(first_open).where(Case.id.in_(bindparam("case_ids", expanding=True)))))
 
 

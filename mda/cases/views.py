@@ -81,8 +81,8 @@ def index() -> str:
     filter_open = criteria.narrows or bool(form.errors)
     filter_fields = rendered_fields("cases/_caseload_filter.html", form, everything=criteria.everything,
                                     clear_url=url_for("cases.index", alle=("y" if criteria.everything else None)))
-    return render_template("cases/index.html", filter_fields=filter_fields, page=page, criteria=criteria, may_see_all=may_see_all,
-                           alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
+    return render_template("cases/index.html", filter_fields=filter_fields, page=page, criteria=criteria,
+                           may_see_all=may_see_all, alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
                            filter_open=filter_open,
                            sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
 
