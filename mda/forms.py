@@ -230,7 +230,6 @@ class LongSelectField(SelectField):
             raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
 
 
-
 def rendered_fields(template_name: str, form: FlaskForm, **context: Any) -> Markup:
     """``template_name`` rendered with ``form`` and ``context``: a fragment that shows only
     ``form``'s fields, remembered per worker (``mda.fragments``) by what it depends on: the form's

@@ -201,12 +201,16 @@ def _localtime(moment: datetime | None, with_time: bool = True) -> str:
 
 def _policy_for_templates() -> dict[str, object]:
     """``can("case:view")`` in templates asks the policy module; templates decide nothing."""
-    account: list[User | None] = []  # looked up at the first can(), not for a page that asks none
+    account: list[User | None] = []  # looked up at the first use, not for a page that asks nothing
 
-    def can(permission: str) -> bool:
+    def this_account() -> User | None:
         if not account:
             account.append(current_account())
-        return may(account[0], Permission(permission))
+        return account[0]
+
+    def can(permission: str) -> bool:
+        return may(this_account(), Permission(permission))
+
     def session_idle_seconds() -> int:
         # What is left of the idle limit now (the session's idle clock moves once a minute).
         return idle_seconds_left(current_app.extensions["mda.settings"].session_idle_minutes)
@@ -215,9 +219,7 @@ def _policy_for_templates() -> dict[str, object]:
         """The main menu: the same for every account granted the same permissions, with the same
         counts in it. Remembered per worker by those values: its dozen permission checks and links
         cost more than the rest of the header."""
-        if not account:
-            account.append(current_account())
-        granted = granted_without_target(account[0])
+        granted = granted_without_target(this_account())
         return remembered("_menu.html", (granted, open_tasks, waiting_referrals), granted=granted,
                           tasks=open_tasks, waiting=waiting_referrals)
     return {"can": can, "session_idle_seconds": session_idle_seconds, "main_menu": main_menu}

@@ -413,22 +413,19 @@ def coordinator_of(case_id: int | None, day: date | None = None) -> User | None:
     """The coordinator of the case today (its fixed contact person), if any."""
     if case_id is None:
         return None
-    day = day or today()
-    return db.session.scalars(
-        select(User).join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.case_id == case_id, TeamMembership.role_is(TeamRole.COORDINATOR),
-               _running_on(day)).order_by(TeamMembership.started_on.desc())).first()
+    return db.session.scalars(_coordinator_statement(User), {"case_id": case_id, "day": day or today()}).first()
 
 
 def coordinator_name_of(case_id: int) -> str | None:
     """The name of the case's coordinator today, as ``coordinator_of`` finds them: every case page
     names them to an expert or a team lead; one column, not an account with its roles."""
-    return db.read(_coordinator_name_statement(), {"case_id": case_id, "day": today()}).scalars().first()
+    return db.read(_coordinator_statement(User.display_name), {"case_id": case_id, "day": today()}).scalars().first()
 
 
 @functools.cache
-def _coordinator_name_statement() -> Select:
-    return (select(User.display_name).join(TeamMembership, TeamMembership.user_id == User.id)
+def _coordinator_statement(what: Any) -> Select:
+    """The case's running coordinator (``what``: the account, or one of its columns), newest first."""
+    return (select(what).join(TeamMembership, TeamMembership.user_id == User.id)
             .where(TeamMembership.case_id == bindparam("case_id"), TeamMembership.role_is(TeamRole.COORDINATOR),
                    _running_on(bindparam("day"))).order_by(TeamMembership.started_on.desc()).limit(1))
 
