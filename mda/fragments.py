@@ -22,16 +22,15 @@ def remembered(template_name: str, key: Hashable, **context: Any) -> Markup:
     value of ``context`` that the fragment's HTML depends on (and may hold them all). A key that
     cannot be hashed renders without remembering."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    template = app.jinja_env.get_template(template_name)
     try:
         full_key = (template_name, request.script_root, key)
         hash(full_key)
     except TypeError:
-        return Markup(template.render(**context))
+        return Markup(app.jinja_env.get_template(template_name).render(**context))
     memory: dict[Hashable, Markup] = app.extensions.setdefault(_EXTENSION, {})
     html = memory.get(full_key)
-    if html is None:
-        html = Markup(template.render(**context))
+    if html is None:  # only now is the template looked up (and, where templates reload, its file checked)
+        html = Markup(app.jinja_env.get_template(template_name).render(**context))
         if len(memory) >= MEMORY_SIZE:
             memory.clear()  # values typed into URLs (a filter) make the keys many; start over rather than grow
         memory[full_key] = html
