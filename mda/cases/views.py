@@ -73,7 +73,9 @@ def index() -> str:
     # Each row shows the family label: one read record per case listed, in one statement.
     record_many(AuditAction.READ, [(row.case.id, "case", row.case.id) for row in page.rows], by=account,
                 detail="casuslijst")
-    args = {key: value for key, value in request.args.items() if key != "pagina"}
+    # The filter's own fields, kept on the sort and page links; nothing else typed into the URL is
+    # passed on (a stray ``endpoint`` or ``_method`` would reach url_for as its own argument).
+    args = {key: value for key, value in request.args.items() if key in form._fields}
     # The coordinator column only when it is not always the user.
     show_coordinator = criteria.everything or any(row.coordinator_id != account.id for row in page.rows)
     # Folded on a phone unless a filter narrows the list or a value was refused: the switch to all
