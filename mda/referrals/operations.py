@@ -664,28 +664,6 @@ def redirect(referral: Referral, *, by: User, target: Any, advice: str | None,
     return referral
 
 
-def triage_queue() -> list[Referral]:
-    """Submitted referrals, oldest first."""
-    return list(db.session.scalars(
-        select(Referral).where(Referral.status == ReferralStatus.SUBMITTED)
-        .order_by(Referral.submitted_at, Referral.id)))
-
-
-def recently_decided(limit: int = 20) -> list[Referral]:
-    return list(db.session.scalars(
-        select(Referral).where(Referral.status.in_([ReferralStatus.ACCEPTED, ReferralStatus.DECLINED,
-                                                    ReferralStatus.REDIRECTED]))
-        .order_by(Referral.decided_at.desc(), Referral.id.desc()).limit(limit)))
-
-
-def referrals_of(organisation_id: int | None) -> list[Referral]:
-    if organisation_id is None:
-        return []
-    return list(db.session.scalars(
-        select(Referral).where(Referral.organisation_id == organisation_id)
-        .order_by(Referral.created_at.desc(), Referral.id.desc())))
-
-
 # --- the JSON API -------------------------------------------------------------------------------
 
 def create_from_api(token: ApiToken, *, fields: dict[str, Any], persons: list[dict[str, Any]],

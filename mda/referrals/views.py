@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -22,11 +22,13 @@ from ..cases.queries import coordinator_of
 from ..cases.models import Case, CaseStatus, ViolenceForm
 from ..db import db
 from ..forms import saved, show_domain_error
+from ..paging import page_asked
 from ..errors import DomainError, InvalidInput, StaleVersion
 from ..people.models import Person
 from ..security.policy import Permission, current_account, may, requires
 from ..timeutil import format_moment, utcnow
 from . import operations
+from .queries import recently_decided, referrals_page, triage_queue_page
 from .forms import (AcceptForm, DeclineForm, DeleteDraftForm, JoinCaseForm, PersonForm, RedirectForm, ReferralForm, RemovePersonForm,
                     SubmitForm)
 from .models import ActieOverlegPartner, Referral, ReferralStatus
@@ -101,11 +103,11 @@ def _visible_persons(referral: Referral) -> list[Person]:
 @requires(Permission.REFERRAL_CREATE)
 def index() -> str:
     account = current_account()
-    referrals = operations.referrals_of(account.organisation_id)
-    # The list shows the family label Veilig Thuis gave each referral: audited per referral, in one statement.
-    record_many(AuditAction.READ, [(None, "referral", referral.id) for referral in referrals if referral.family_label],
+    page = referrals_page(account.organisation_id, page_asked(request.args.get("pagina")))
+    # The list shows the family label Veilig Thuis gave each referral: audited per referral shown, in one statement.
+    record_many(AuditAction.READ, [(None, "referral", referral.id) for referral in page.items if referral.family_label],
                 by=account, detail="verwijzingenlijst")
-    return render_template("referrals/index.html", referrals=referrals)
+    return render_template("referrals/index.html", page=page)
 
 
 @blueprint.route("/verwijzingen/nieuw", methods=["GET", "POST"])
@@ -298,8 +300,8 @@ def delete_draft(target: Referral, referral_id: int) -> View:
 @blueprint.route("/triage/")
 @requires(Permission.REFERRAL_TRIAGE)
 def triage_index() -> str:
-    queue = operations.triage_queue()
-    return render_template("referrals/triage_index.html", queue=queue, decided=operations.recently_decided(),
+    queue = triage_queue_page(page_asked(request.args.get("pagina")))
+    return render_template("referrals/triage_index.html", queue=queue, decided=recently_decided(),
                            waiting_time=waiting_time)
 
 
