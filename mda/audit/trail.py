@@ -25,6 +25,8 @@ from ..timeutil import utcnow
 from .models import AuditAction, AuditChainHead, AuditEvent, AuditOutcome
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from .checkpoints import Checkpoint
 
 GENESIS_HASH = "0" * 64
@@ -211,9 +213,14 @@ def _append_many(session: Session, events: list[AuditRecord]) -> None:
 
     The chain order is the order of ``events``; ``verify`` walks by id, so the ids handed out must
     rise in that order. Each returned id is matched to its record (by order on SQLite, by hash on
-    PostgreSQL); a database that numbered them otherwise fails the request instead of the chain."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    previous = session.execute(_LOCK_HEAD_SQLITE if sqlite else _LOCK_HEAD).scalar_one()
+    PostgreSQL); a database that numbered them otherwise fails the request instead of the chain.
+
+    The statements run on the session's connection, in its transaction, without the ORM's
+    execution layer (as ``db.read``): they touch no mapped object, and every audited request,
+    the floor included, runs two or three of them."""
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    previous = connection.execute(_LOCK_HEAD_SQLITE if sqlite else _LOCK_HEAD).scalar_one()
     key = _audit_key()
     rows = []
     for event in events:
@@ -221,31 +228,31 @@ def _append_many(session: Session, events: list[AuditRecord]) -> None:
         event.hash = previous = _seal(event, key)
         rows.append({column: getattr(event, column) for column in _EVENT_COLUMNS})
     if sqlite:
-        ids = _insert_in_chain_order_sqlite(session, rows)
-        session.execute(_MOVE_HEAD, {"new_hash": events[-1].hash, "new_event_id": ids[-1]})
+        ids = _insert_in_chain_order_sqlite(connection, rows)
+        connection.execute(_MOVE_HEAD, {"new_hash": events[-1].hash, "new_event_id": ids[-1]})
     elif len(rows) == 1:
         parameters = {f"event_{column}": value for column, value in rows[0].items()}
-        ids = [session.execute(_INSERT_AND_MOVE_HEAD, {**parameters, "new_hash": events[0].hash}).scalar_one()]
+        ids = [connection.execute(_INSERT_AND_MOVE_HEAD, {**parameters, "new_hash": events[0].hash}).scalar_one()]
     else:
-        ids = _insert_in_chain_order_and_move_head_postgresql(session, rows)
+        ids = _insert_in_chain_order_and_move_head_postgresql(connection, rows)
     for event, event_id in zip(events, ids):
         event.id = event_id
     session.info[APPENDED_KEY] = session.info.get(APPENDED_KEY, 0) + len(events)  # counted at commit (mda.monitoring)
 
 
-def _insert_in_chain_order_sqlite(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_in_chain_order_sqlite(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     if len(rows) == 1:
-        return [session.execute(_INSERT_EVENT, rows[0]).scalar_one()]
-    ids = sorted(session.execute(_INSERT_EVENTS_SQLITE, rows).scalars())
+        return [connection.execute(_INSERT_EVENT, rows[0]).scalar_one()]
+    ids = sorted(connection.execute(_INSERT_EVENTS_SQLITE, rows).scalars())
     if len(ids) != len(rows) or ids[-1] - ids[0] != len(rows) - 1:
         raise RuntimeError("audit records were not numbered one after another")
     return ids
 
 
-def _insert_in_chain_order_and_move_head_postgresql(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_in_chain_order_and_move_head_postgresql(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     columns = {column: [_plain(row[column]) for row in rows] for column in _EVENT_COLUMNS}
     id_of_hash = {record_hash: event_id for event_id, record_hash
-                  in session.execute(_INSERT_EVENTS_AND_MOVE_HEAD_POSTGRESQL, {**columns, "new_hash": rows[-1]["hash"]})}
+                  in connection.execute(_INSERT_EVENTS_AND_MOVE_HEAD_POSTGRESQL, {**columns, "new_hash": rows[-1]["hash"]})}
     if len(id_of_hash) != len(rows):  # nothing back: the head did not move; the request fails, nothing is kept
         raise RuntimeError("audit records were not appended to the chain")
     ids = [id_of_hash[row["hash"]] for row in rows]
