@@ -287,3 +287,36 @@ def test_the_server_leaves_one_handler_for_an_app_made_before_it(capsys) -> None
     finally:
         app_logger.handlers[:], root.handlers[:] = saved[0], saved[1]
         root.setLevel(saved[2])
+
+
+def test_metrics_say_which_scheduled_job_is_failing_and_when_each_last_finished(monitored: Flask) -> None:
+    """The worker runs in its own process: what it last did reaches /metrics through its lease rows.
+    Only the names of the code's own jobs become labels."""
+    from datetime import timedelta
+
+    from mda.timeutil import utcnow
+    from mda.worker.jobs import Job
+    from mda.worker.runner import Worker
+
+    def broken(context: object) -> str:
+        raise RuntimeError(f"kapot bij {NAME}")  # the text never leaves the worker
+
+    start = utcnow()
+    failing = Worker(monitored, jobs=(Job("audit_checkpoint", broken, every=timedelta(seconds=1)),
+                                      Job("not_a_job_of_the_code", broken, every=timedelta(seconds=1))),
+                     worker_id="w")
+    assert failing.run_once(now=start)["audit_checkpoint"] == "fout: RuntimeError"
+    output = scrape(monitored)
+    assert _sample(output, "mda_worker_job_failing", job="audit_checkpoint") == 1
+    finished = _sample(output, "mda_worker_job_last_finished_timestamp_seconds", job="audit_checkpoint")
+    assert abs(finished - utcnow().timestamp()) < 60
+    assert "not_a_job_of_the_code" not in output and NAME not in output and "kapot" not in output
+    families = {family.name: family for family in text_string_to_metric_families(output)}
+    assert families["mda_worker_job_failing"].type == "gauge"
+    assert {tuple(sample.labels) for sample in families["mda_worker_job_failing"].samples} == {("job",)}
+
+    # Retried after the pause that follows a failure, and fine again: no longer failing.
+    fine = Worker(monitored, jobs=(Job("audit_checkpoint", lambda context: "ok", every=timedelta(seconds=1)),),
+                  worker_id="w")
+    assert fine.run_once(now=start + timedelta(minutes=6)) == {"audit_checkpoint": "ok"}
+    assert _sample(scrape(monitored), "mda_worker_job_failing", job="audit_checkpoint") == 0

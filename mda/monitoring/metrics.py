@@ -15,7 +15,7 @@ import hmac
 import ipaddress
 import os
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Flask, Request, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -51,12 +51,14 @@ def route_group(req: Request) -> str:
 # --- gauges computed at scrape time ----------------------------------------------------------------
 # To add one: scrape_gauge(name, documentation, compute) where compute(session) -> int|float runs one
 # query in the scraping worker's session. A number without labels: nothing about people or cases.
-# ``init_app`` registers the e-mail outbox's (issue 17): messages waiting and messages given up on.
-_SCRAPE_GAUGES: dict[str, tuple[str, Callable[[Session], float]]] = {}
+# With ``label``, compute returns a number per value of that one label, which must come from a small
+# fixed set the code defines (a job's name), never from data.
+# ``init_app`` registers the e-mail outbox's (issue 17) and the scheduled jobs' gauges.
+_SCRAPE_GAUGES: dict[str, tuple[str, Callable[[Session], Any], str | None]] = {}
 
 
-def scrape_gauge(name: str, documentation: str, compute: Callable[[Session], float]) -> None:
-    _SCRAPE_GAUGES[name] = (documentation, compute)
+def scrape_gauge(name: str, documentation: str, compute: Callable[[Session], Any], label: str | None = None) -> None:
+    _SCRAPE_GAUGES[name] = (documentation, compute, label)
 
 
 class _ScrapeGauges:
@@ -64,9 +66,14 @@ class _ScrapeGauges:
         self.session = session
 
     def collect(self):  # noqa: ANN201
-        for name, (documentation, compute) in sorted(_SCRAPE_GAUGES.items()):
-            family = GaugeMetricFamily(name, documentation)
-            family.add_metric([], float(compute(self.session)))
+        for name, (documentation, compute, label) in sorted(_SCRAPE_GAUGES.items()):
+            if label is None:
+                family = GaugeMetricFamily(name, documentation)
+                family.add_metric([], float(compute(self.session)))
+            else:
+                family = GaugeMetricFamily(name, documentation, labels=[label])
+                for value, number in sorted(compute(self.session).items()):
+                    family.add_metric([value], float(number))
             yield family
 
 
@@ -134,8 +141,23 @@ def register_outbox_gauges() -> None:
                  "functional administrator.", outbox_failed)
 
 
+def register_job_gauges() -> None:
+    """What the scheduled worker last did, per job, from the lease table (the worker runs in its own
+    process, so its counters would never reach this endpoint): a monitoring system can alert on a job
+    that keeps failing, or that stopped running, instead of someone reading the worker's log."""
+    from ..worker.queries import job_states
+    scrape_gauge("mda_worker_job_failing", "1 when the job's last run failed (it is retried after a while), "
+                 "else 0.", lambda session: {state.name: int(state.failing) for state in job_states(session)},
+                 label="job")
+    scrape_gauge("mda_worker_job_last_finished_timestamp_seconds", "When the job last finished (succeeded or "
+                 "failed), as Unix time; no sample for a job that never ran.",
+                 lambda session: {state.name: state.last_finished_at.timestamp() for state in job_states(session)
+                                  if state.last_finished_at is not None}, label="job")
+
+
 def init_app(app: Flask) -> None:
     register_outbox_gauges()
+    register_job_gauges()
     token = app.config.get("METRICS_TOKEN")
     token = str(token) if token not in (None, "") else None
     if token is not None and len(token) < 24:

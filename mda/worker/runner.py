@@ -23,6 +23,7 @@ from ..db import db
 from ..timeutil import AMSTERDAM, utcnow
 from . import leases
 from .jobs import JOBS, Job, JobContext
+from .queries import FAILED_OUTCOME_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,9 @@ class Worker:
                 db.session.rollback()
                 # The type only: an exception's text may quote data.
                 log.error("job %s failed: %s", job.name, type(exc).__name__)
-                leases.release(job.name, self.worker_id, outcome=f"fout: {type(exc).__name__}",
-                               retry_after=RETRY_AFTER_FAILURE)
-                return f"fout: {type(exc).__name__}"
+                outcome = f"{FAILED_OUTCOME_PREFIX}{type(exc).__name__}"
+                leases.release(job.name, self.worker_id, outcome=outcome, retry_after=RETRY_AFTER_FAILURE)
+                return outcome
             leases.release(job.name, self.worker_id, outcome=outcome, day=day)
             # A poll that found nothing to do (every count 0) is not news: the outbox is polled every
             # few seconds and would fill the log with "0 verzonden" lines. Jobs that run once a minute
