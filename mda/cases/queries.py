@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from ..accounts.models import User
 from ..db import db
+from ..paging import MAX_PAGE_ASKED
 from ..journal.models import Task
 from ..people.models import Person
 from ..reference.models import Municipality
@@ -24,7 +25,6 @@ from .models import AveChange, Case, CaseStatus, Phase, PhaseChange
 from .rules import outside_band_too_long
 
 PAGE_SIZE = 25
-MAX_PAGE_ASKED = 1_000_000
 SORTS = {"casus": "reference", "fase": "phase", "ave": "ave", "dagen": "days", "deadline": "deadline",
          "gemeente": "municipality", "coordinator": "coordinator"}
 

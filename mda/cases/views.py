@@ -16,6 +16,7 @@ from ..audit.trail import record, record_many
 from ..db import db
 from ..errors import DomainError, StaleVersion
 from ..forms import rendered_fields, saved, show_domain_error
+from ..paging import page_asked
 from ..organisations.models import OrganisationKind
 from ..reference.queries import municipality_choices
 from ..security.policy import Permission, current_account, may, requires
@@ -61,7 +62,7 @@ def index() -> str:
         municipality_id=int(form.gemeente.data) if form.gemeente.data and not form.gemeente.errors else None,
         coordinator_id=int(form.coordinator.data) if form.coordinator.data and not form.coordinator.errors else None,
         overdue_only=bool(form.achterstallig.data), sort=form.sorteer.data or "deadline",
-        descending=bool(form.aflopend.data), page=request.args.get("pagina", default=1, type=int) or 1)
+        descending=bool(form.aflopend.data), page=page_asked(request.args.get("pagina")))
     page = caseload(account, criteria, ave_band_days=_settings().ave_outside_band_days)
     # What other areas say about these cases (huisverbod alerts and deadlines go to the coordinator
     # of the case and the team lead, not to every expert on it): alerts, and a nearer deadline.
@@ -75,7 +76,7 @@ def index() -> str:
                 detail="casuslijst")
     # The filter's own fields, kept on the sort and page links; nothing else typed into the URL is
     # passed on (a stray ``endpoint`` or ``_method`` would reach url_for as its own argument).
-    args = {key: value for key, value in request.args.items() if key in form._fields}
+    args = {key: value for key, value in request.args.items() if key in form}
     # The coordinator column only when it is not always the user.
     show_coordinator = criteria.everything or any(row.coordinator_id != account.id for row in page.rows)
     # Folded on a phone unless a filter narrows the list or a value was refused: the switch to all
@@ -84,8 +85,8 @@ def index() -> str:
     filter_fields = rendered_fields("cases/_caseload_filter.html", form, everything=criteria.everything,
                                     clear_url=url_for("cases.index", alle=("y" if criteria.everything else None)))
     return render_template("cases/index.html", filter_fields=filter_fields, page=page, criteria=criteria,
-                           may_see_all=may_see_all, alerts=alerts, args=args, today=today(), show_coordinator=show_coordinator,
-                           filter_open=filter_open,
+                           may_see_all=may_see_all, alerts=alerts, args=args, today=today(),
+                           show_coordinator=show_coordinator, filter_open=filter_open,
                            sort_key=form.sorteer.data or "deadline", descending=bool(form.aflopend.data))
 
 
